@@ -1,0 +1,61 @@
+# Two commands do everything (README.md):  make book   and   make test
+# Each sets up .venv itself (pinned tools from requirements-dev.txt, the package editable)
+# and re-installs only when pyproject.toml or requirements-dev.txt change.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# One thread per kernel: the committed outputs were made this way, and nbval runs two
+# notebooks at a time on a 2-core machine.
+THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0
+NBVAL  := $(THREADS) $(BIN)/python -m pytest --nbval --nbval-current-env \
+          --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q
+JOBS   ?= 2
+
+.PHONY: setup test unit book nbval html browser notebooks serve gpu-check bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+## make test: every test (unit tests, notebook guard, nbval, strict book build, browser test)
+test: unit book browser
+
+unit: $(STAMP)
+	$(THREADS) $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -q -n $(JOBS)
+
+## make book: nbval re-executes every notebook and compares it with its stored outputs,
+## then Sphinx renders exactly those outputs (execute_notebooks: off), warnings as errors.
+book: nbval html
+
+nbval: $(STAMP)
+	$(NBVAL) -n $(JOBS) --dist loadfile book
+
+html: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/test_browser.py -q -rs
+
+## make notebooks [NB=book/02_hidden_state.ipynb]: re-execute in place, canonically
+notebooks: $(STAMP)
+	$(THREADS) $(BIN)/python .ci/execute_notebooks.py $(NB)
+
+serve:
+	$(BIN)/python -m http.server --directory _build/html 8000
+
+## make gpu-check: unit tests and nbval on a CUDA machine (see README)
+gpu-check:
+	bash .ci/gpu-check
+
+bench: $(STAMP)
+	$(BIN)/python -m rnn_companion.bench
+
+clean:
+	rm -rf _build dist .pytest_cache

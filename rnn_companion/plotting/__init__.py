@@ -1,0 +1,15 @@
+"""Figures of the book, drawn with matplotlib (installed with ``rnn-companion[plot]``).
+
+One submodule per part of the book; import from them directly, e.g.
+``from rnn_companion.plotting.diagrams import draw_unrolled``:
+
+- :mod:`rnn_companion.plotting.style`: the shared look (sizes, colours, readable in
+  light and dark themes);
+- :mod:`rnn_companion.plotting.diagrams`: architecture diagrams and hidden-state plots
+  (chapters 1 to 4);
+- :mod:`rnn_companion.plotting.curves`: training curves and gradient norms (training
+  chapters);
+- :mod:`rnn_companion.plotting.experiments`: the Elman (1990) and Jordan (1986)
+  reproductions;
+- :mod:`rnn_companion.plotting.performance`: benchmark plots.
+"""
