@@ -1,0 +1,246 @@
+"""Browser test of the built site: headless Chromium opens every page of
+``_build/html`` (served from 127.0.0.1) over the DevTools protocol and checks that
+the math rendered (no raw TeX left), every image loaded, the console shows no
+errors and no request leaves the site. A screenshot of each page is saved to
+``_build/screenshots/``.
+
+Where Chromium is missing the test says so and skips; under CI (``CI=true``) it
+must run, so a missing browser or site fails it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_browser() -> str | None:
+    return next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+
+
+def pages() -> list[Path]:
+    found = sorted(SITE.glob("book/*.html"))
+    return [p for p in found if p.name not in {"genindex.html", "search.html"}]
+
+
+def require(condition: bool, reason: str) -> None:
+    if not condition:
+        if IN_CI:
+            pytest.fail(reason + " (required under CI=true)")
+        pytest.skip(reason)
+
+
+# JavaScript run in each page once it has loaded.
+CHECK_JS = r"""
+(async () => {
+  const wait = (ms) => new Promise(r => setTimeout(r, ms));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await Promise.race([MathJax.startup.promise, wait(15000)]);
+  }
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.race([
+    Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; }))),
+    wait(15000)]);
+  const body = document.querySelector('main') || document.body;
+  const clone = body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea')
+       .forEach(e => e.remove());
+  const text = clone.innerText;
+  const rawTex = text.match(/\\(begin|end|frac|mathbf|mathrm|sum|prod|left|right|tanh|odot)\b|\$\$|\\\(|\\\[/g) || [];
+  const mathNodes = [...document.querySelectorAll('.math')];
+  return {
+    title: document.title,
+    math: mathNodes.length,
+    mathRendered: mathNodes.filter(m => m.querySelector('mjx-container')).length,
+    mjx: document.querySelectorAll('mjx-container').length,
+    mathjaxLoaded: !!(window.MathJax && MathJax.version),
+    rawTex: rawTex.slice(0, 5),
+    images: imgs.length,
+    brokenImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+    height: Math.min(document.documentElement.scrollHeight, 6000),
+  };
+})()
+"""
+
+
+class DevTools:
+    """Minimal Chrome DevTools Protocol client over tornado's websocket."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws, self.next_id, self.events = ws, 0, []
+
+    async def call(self, method: str, timeout: float = 60, **params: Any) -> dict:
+        self.next_id += 1
+        msg_id = self.next_id
+        await self.ws.write_message(json.dumps({"id": msg_id, "method": method, "params": params}))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            raw = await asyncio.wait_for(self.ws.read_message(), deadline - time.monotonic())
+            if raw is None:
+                raise RuntimeError("DevTools connection closed")
+            msg = json.loads(raw)
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+        raise TimeoutError(method)
+
+    async def wait_event(self, name: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == name for e in self.events):
+            raw = await asyncio.wait_for(self.ws.read_message(), deadline - time.monotonic())
+            if raw is None:
+                raise RuntimeError("DevTools connection closed")
+            self.events.append(json.loads(raw))
+
+
+def problems_in_events(events: list[dict], origin: str) -> list[str]:
+    """Console errors, exceptions, failed loads and requests leaving ``origin``."""
+    found = []
+    for e in events:
+        method, p = e.get("method"), e.get("params", {})
+        if method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            found.append("console error: " + " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+        elif method == "Runtime.exceptionThrown":
+            found.append("exception: " + p["exceptionDetails"].get("text", "") + " " + str(p["exceptionDetails"].get("exception", {}).get("description", "")))
+        elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
+            found.append("log error: " + p["entry"].get("text", "") + " " + p["entry"].get("url", ""))
+        elif method == "Network.requestWillBeSent":
+            url = p["request"]["url"]
+            if not url.startswith((origin, "data:", "blob:", "about:")):
+                found.append("third-party request: " + url)
+        elif method == "Network.loadingFailed" and not p.get("canceled"):
+            found.append("failed load: " + p.get("errorText", ""))
+    return found
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@functools.cache
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def check_site(browser: str, targets: list[Path]) -> dict[str, dict]:
+    from tornado.websocket import websocket_connect
+
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    port = free_port()
+    profile = tempfile.mkdtemp(prefix="rnn-book-chromium-")
+    proc = subprocess.Popen(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-dev-shm-usage", "--disable-extensions", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-default-browser-check",
+         f"--remote-debugging-port={port}", "--remote-allow-origins=*",
+         f"--user-data-dir={profile}", "--window-size=1280,900", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    results: dict[str, dict] = {}
+    try:
+        ws_url = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
+                    ws_url = next(t["webSocketDebuggerUrl"] for t in json.load(r) if t["type"] == "page")
+                break
+            except Exception:
+                time.sleep(0.2)
+        assert ws_url, "Chromium's DevTools endpoint did not come up"
+        ws = await websocket_connect(ws_url, max_message_size=64 * 2**20)
+        cdp = DevTools(ws)
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            await cdp.call(f"{domain}.enable")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for page in targets:
+            cdp.events.clear()
+            await cdp.call("Page.navigate", url=f"{origin}/{page.relative_to(SITE).as_posix()}")
+            await cdp.wait_event("Page.loadEventFired")
+            res = await cdp.call("Runtime.evaluate", expression=CHECK_JS, awaitPromise=True, returnByValue=True)
+            info = res["result"]["value"]
+            await asyncio.sleep(0.3)  # late console messages
+            info["problems"] = problems_in_events(cdp.events, origin)
+            await cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=info["height"],
+                           deviceScaleFactor=1, mobile=False)
+            shot = await cdp.call("Page.captureScreenshot", format="png")
+            (SHOTS / f"{page.stem}.png").write_bytes(base64.b64decode(shot["data"]))
+            await cdp.call("Emulation.clearDeviceMetricsOverride")
+            results[page.name] = info
+        ws.close()
+    finally:
+        proc.kill()
+        proc.wait()
+        server.shutdown()
+        shutil.rmtree(profile, ignore_errors=True)
+    return results
+
+
+@pytest.fixture(scope="module")
+def site_results() -> dict[str, dict]:
+    browser = find_browser()
+    require(browser is not None, "Chromium is not installed (apt-get install chromium)")
+    require(bool(pages()), f"no built site in {SITE}: run `make book` first")
+    return asyncio.run(check_site(browser, pages()))
+
+
+def test_every_page_renders_math_images_and_no_errors(site_results: dict[str, dict]) -> None:
+    assert len(site_results) == len(pages())
+    bad = {}
+    for name, info in site_results.items():
+        issues = list(info["problems"])
+        if info["math"] and not info["mathjaxLoaded"]:
+            issues.append("MathJax did not load")
+        if info["mathRendered"] != info["math"]:
+            issues.append(f"{info['math'] - info['mathRendered']} of {info['math']} math blocks not rendered")
+        if info["rawTex"]:
+            issues.append(f"raw TeX left in the page: {info['rawTex']}")
+        if info["brokenImages"]:
+            issues.append(f"images not loaded: {info['brokenImages']}")
+        if issues:
+            bad[name] = issues
+    assert not bad, json.dumps(bad, indent=1)
+    assert sum(info["mjx"] for info in site_results.values()) > 0, "no rendered math anywhere"
+    assert all((SHOTS / f"{Path(n).stem}.png").stat().st_size > 10_000 for n in site_results)
+
+
+def test_the_checker_sees_raw_tex_and_third_party_requests() -> None:
+    """The event filter must be able to fail (no browser needed)."""
+    origin = "http://127.0.0.1:8000"
+    events = [
+        {"method": "Network.requestWillBeSent", "params": {"request": {"url": "https://cdn.example.org/x.js"}}},
+        {"method": "Network.requestWillBeSent", "params": {"request": {"url": origin + "/a.js"}}},
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "error", "args": [{"value": "boom"}]}},
+        {"method": "Runtime.consoleAPICalled", "params": {"type": "log", "args": [{"value": "fine"}]}},
+    ]
+    found = problems_in_events(events, origin)
+    assert found == ["third-party request: https://cdn.example.org/x.js", "console error: boom"]
