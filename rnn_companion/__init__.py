@@ -1,8 +1,8 @@
 """rnn_companion: the companion package of the RNN book.
 
 A NumPy reference implementation (:mod:`rnn_companion.reference`), a drop-in
-replacement for :class:`torch.nn.RNN` (:class:`ElmanRNN`), a Jordan network
-(:class:`JordanRNN`), datasets generated in code, training helpers and the
+replacement for :class:`torch.nn.RNN` (:class:`~rnn_companion.elman.ElmanRNN`), a Jordan network
+(:class:`~rnn_companion.jordan.JordanRNN`), datasets generated in code, training helpers and the
 plotting used by the book.
 
 Imports are lazy: ``import rnn_companion`` loads neither torch nor matplotlib;
