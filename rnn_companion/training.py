@@ -1,0 +1,471 @@
+"""Training helpers: a loop with global-norm gradient clipping and truncated BPTT, perplexity, sampling.
+
+Shape conventions (stated once for this module): sequences are **time-major** like
+``torch.nn.RNN``: token inputs and targets are ``LongTensor`` of shape ``(T, B)``; a model maps
+``(inputs (T, B), state)`` to ``(logits (T, B, V), state)`` where ``state`` is the recurrent
+state ``(num_layers, B, H)`` (or ``None`` for zeros). A *batch list* is a list of
+``(inputs, targets)`` pairs; targets equal to ``ignore_index`` (``-100``) are not scored. When
+``carry_state=True`` the batches are consecutive chunks of the same ``B`` parallel streams
+(:func:`lm_batches`) and the state is carried from one chunk to the next, detached.
+
+Losses are the mean cross-entropy over the scored targets (nats per token);
+``perplexity = exp(mean NLL)``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+__all__ = [
+    "RNNLanguageModel",
+    "History",
+    "global_grad_norm",
+    "clip_grad_norm",
+    "truncated_forward",
+    "lm_batches",
+    "streams_from_sentences",
+    "train",
+    "evaluate_nll",
+    "perplexity",
+    "sample",
+    "next_token_probs",
+    "delayed_recall",
+    "hidden_grad_norms",
+]
+
+IGNORE_INDEX = -100
+
+
+def _default_rnn() -> type[torch.nn.Module]:
+    from .elman import ElmanRNN
+
+    return ElmanRNN
+
+
+class RNNLanguageModel(nn.Module):
+    """Embedding -> Elman RNN -> Linear: tokens in, next-token logits out.
+
+    Parameters
+    ----------
+    vocab_size
+        Number of tokens ``V`` (inputs and outputs).
+    embed_size, hidden_size
+        Embedding width and hidden-state width.
+    num_layers, nonlinearity
+        Passed to the recurrent layer.
+    rnn_cls
+        The recurrent layer's class (same constructor as ``torch.nn.RNN``); default
+        :class:`~rnn_companion.elman.ElmanRNN`.
+    output_size
+        Number of output classes (default ``vocab_size``).
+
+    Notes
+    -----
+    ``forward(tokens (T, B), state=None) -> (logits (T, B, output_size), state (num_layers, B, H))``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        *,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        rnn_cls: type[torch.nn.Module] | None = None,
+        output_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        rnn_cls = rnn_cls or _default_rnn()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = rnn_cls(embed_size, hidden_size, num_layers=num_layers, nonlinearity=nonlinearity)
+        self.output = nn.Linear(hidden_size, output_size or vocab_size)
+
+    def forward(self, tokens: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        H, state = self.rnn(self.embedding(tokens), state)
+        return self.output(H), state
+
+
+@dataclass
+class History:
+    """What :func:`train` records.
+
+    Attributes
+    ----------
+    step_loss
+        Training loss of every optimizer step (before the step).
+    grad_norm
+        Global gradient norm of every step, before clipping.
+    clipped
+        Whether the step's gradient was rescaled.
+    epoch_loss
+        Mean training loss per epoch (token-weighted).
+    metrics
+        One dict per epoch returned by ``eval_fn`` (empty without one).
+    """
+
+    step_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    clipped: list[bool] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    metrics: list[dict[str, float]] = field(default_factory=list)
+
+    def metric(self, name: str) -> list[float]:
+        """The per-epoch values of one metric returned by ``eval_fn``."""
+        return [m[name] for m in self.metrics]
+
+
+def _grads(parameters: Iterable[Tensor]) -> list[Tensor]:
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def global_grad_norm(parameters: Iterable[Tensor]) -> float:
+    """``sqrt(sum of squared gradient entries)`` over all parameters that have a gradient."""
+    grads = _grads(parameters)
+    if not grads:
+        return 0.0
+    return float(torch.sqrt(sum((g.detach().double() ** 2).sum() for g in grads)))
+
+
+def clip_grad_norm(parameters: Iterable[Tensor], max_norm: float) -> tuple[float, bool]:
+    """Global-norm clipping: if ``||g|| > max_norm``, scale every gradient by ``max_norm / ||g||``.
+
+    Same rule as ``torch.nn.utils.clip_grad_norm_`` (which scales by
+    ``max_norm / (||g|| + 1e-6)`` whenever that factor is below one).
+
+    Returns
+    -------
+    (float, bool)
+        The norm before clipping and whether the gradients were rescaled. A non-finite norm
+        is returned as it is, and the gradients are left unchanged.
+    """
+    params = list(parameters)
+    norm = global_grad_norm(params)
+    clipped = math.isfinite(norm) and norm > max_norm
+    if clipped:
+        scale = max_norm / (norm + 1e-6)
+        for g in _grads(params):
+            g.detach().mul_(scale)
+    return norm, clipped
+
+
+def truncated_forward(
+    model: Callable[[Tensor, Tensor | None], tuple[Tensor, Tensor]],
+    inputs: Tensor,
+    k: int | None,
+    state: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Run ``model`` over ``inputs`` (time-major) in chunks of ``k`` steps, detaching the state between chunks.
+
+    The outputs are the same as one call ``model(inputs, state)``, but the gradient of an
+    output at step ``t`` flows back only to the start of its chunk: truncated
+    backpropagation through time. ``k=None`` runs the whole sequence at once (full BPTT).
+    """
+    if k is None or k >= inputs.shape[0]:
+        return model(inputs, state)
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    outputs = []
+    for start in range(0, inputs.shape[0], k):
+        if state is not None:
+            state = state.detach()
+        out, state = model(inputs[start : start + k], state)
+        outputs.append(out)
+    return torch.cat(outputs, dim=0), state
+
+
+def streams_from_sentences(sentences: Sequence[Sequence[int]], n_streams: int) -> list[list[int]]:
+    """Split a text (sentences of token ids) into ``n_streams`` streams of whole, consecutive sentences.
+
+    The streams get about equal numbers of tokens; each starts at a sentence boundary.
+    """
+    total = sum(len(s) for s in sentences)
+    streams: list[list[int]] = [[] for _ in range(n_streams)]
+    done = 0
+    for s in sentences:
+        j = min(n_streams - 1, done * n_streams // max(total, 1))
+        streams[j].extend(s)
+        done += len(s)
+    return [s for s in streams if s]
+
+
+def lm_batches(
+    streams: Sequence[Sequence[int]], seq_len: int, *, bos: int | None = None
+) -> list[tuple[Tensor, Tensor]]:
+    """Next-token batches from parallel token streams, cut into consecutive chunks of ``seq_len`` steps.
+
+    Stream ``b`` becomes column ``b``: inputs ``[bos] + s[:-1]`` (or ``s[:-1]``) and targets
+    ``s`` (or ``s[1:]``). Shorter streams are padded (input ``0``, target ``-100``, not scored).
+    Use with ``carry_state=True`` in :func:`train` / :func:`evaluate_nll`.
+    """
+    pairs = []
+    for s in streams:
+        s = list(s)
+        pairs.append(([bos, *s[:-1]], s) if bos is not None else (s[:-1], s[1:]))
+    T = max(len(x) for x, _ in pairs)
+    X = torch.zeros(T, len(pairs), dtype=torch.long)
+    Y = torch.full((T, len(pairs)), IGNORE_INDEX, dtype=torch.long)
+    for b, (x, y) in enumerate(pairs):
+        X[: len(x), b] = torch.tensor(x, dtype=torch.long)
+        Y[: len(y), b] = torch.tensor(y, dtype=torch.long)
+    return [(X[i : i + seq_len], Y[i : i + seq_len]) for i in range(0, T, seq_len)]
+
+
+def _loss_sum(logits: Tensor, targets: Tensor) -> tuple[Tensor, int]:
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction="sum"
+    )
+    return loss, int((targets != IGNORE_INDEX).sum())
+
+
+def _progress(iterable: Iterable[Any], progress: bool | None, total: int) -> Iterable[Any]:
+    if progress is None:
+        progress = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    if not progress:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc="epochs")
+
+
+def train(
+    model: torch.nn.Module,
+    batches: Sequence[tuple[Tensor, Tensor]] | Callable[[int], Sequence[tuple[Tensor, Tensor]]],
+    *,
+    epochs: int = 1,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-2,
+    lr_decay: float | None = None,
+    clip: float | None = None,
+    tbptt_steps: int | None = None,
+    carry_state: bool = False,
+    eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train a sequence model with cross-entropy; one optimizer step per batch.
+
+    Parameters
+    ----------
+    model
+        ``model(inputs (T, B), state) -> (logits (T, B, V), state)``, e.g. :class:`RNNLanguageModel`.
+    batches
+        A list of ``(inputs, targets)`` pairs, or a function ``epoch -> list`` (e.g. to reshuffle).
+    epochs
+        Passes over the batches.
+    optimizer
+        Default: ``torch.optim.Adam(model.parameters(), lr=lr)``.
+    lr_decay
+        If given, multiply every parameter group's learning rate by it after each epoch.
+    clip
+        If given, clip the gradients to this global norm before each step (:func:`clip_grad_norm`).
+    tbptt_steps
+        If given, truncated BPTT inside each batch: the state is detached every ``tbptt_steps``
+        steps (:func:`truncated_forward`), so no gradient flows further back than that.
+    carry_state
+        Carry the (detached) final state of a batch into the next one and reset it each epoch.
+    eval_fn
+        Called with the model (in eval mode, without gradients) after every epoch; its dict is
+        appended to :attr:`History.metrics`.
+    progress
+        Show a tqdm bar over epochs; ``None`` (default): only when stderr is a terminal, so it is
+        silent in notebooks and under pytest.
+
+    Returns
+    -------
+    History
+    """
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    params = [p for p in model.parameters() if p.requires_grad]
+    history = History()
+    for epoch in _progress(range(epochs), progress, epochs):
+        model.train()
+        epoch_batches = batches(epoch) if callable(batches) else batches
+        state: Tensor | None = None
+        total, count = 0.0, 0
+        for inputs, targets in epoch_batches:
+            if not carry_state:
+                state = None
+            elif state is not None:
+                state = state.detach()
+            logits, state = truncated_forward(model, inputs, tbptt_steps, state)
+            loss_sum, n = _loss_sum(logits, targets)
+            loss = loss_sum / max(n, 1)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip is not None:
+                norm, clipped = clip_grad_norm(params, clip)
+            else:
+                norm, clipped = global_grad_norm(params), False
+            optimizer.step()
+            history.step_loss.append(float(loss.detach()))
+            history.grad_norm.append(norm)
+            history.clipped.append(clipped)
+            total += float(loss_sum.detach())
+            count += n
+        history.epoch_loss.append(total / max(count, 1))
+        if lr_decay is not None:
+            for group in optimizer.param_groups:
+                group["lr"] *= lr_decay
+        if eval_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                history.metrics.append(dict(eval_fn(model)))
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def evaluate_nll(model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True) -> float:
+    """Mean negative log-likelihood per scored target token (nats), carrying the state across batches."""
+    was_training = model.training
+    model.eval()
+    state: Tensor | None = None
+    total, count = 0.0, 0
+    for inputs, targets in batches:
+        logits, new_state = model(inputs, state if carry_state else None)
+        state = new_state
+        loss_sum, n = _loss_sum(logits, targets)
+        total += float(loss_sum)
+        count += n
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def perplexity(model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True) -> float:
+    """``exp`` of :func:`evaluate_nll`: the perplexity of ``model`` on the scored targets."""
+    return math.exp(evaluate_nll(model, batches, carry_state=carry_state))
+
+
+@torch.no_grad()
+def sample(
+    model: torch.nn.Module,
+    start: Sequence[int],
+    n: int,
+    *,
+    temperature: float = 1.0,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+    stop: int | None = None,
+) -> list[int]:
+    """Generate ``n`` tokens after the prompt ``start`` (token ids, at least one).
+
+    Each next token is drawn from ``softmax(logits / temperature)`` (or is the arg-max when
+    ``greedy``), fed back as the next input. Generation stops early after the token ``stop``.
+
+    Returns
+    -------
+    list of int
+        The generated tokens (without the prompt).
+    """
+    if not start:
+        raise ValueError("start must contain at least one token")
+    if temperature <= 0 and not greedy:
+        raise ValueError("temperature must be > 0 (use greedy=True for the arg-max)")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    inputs = torch.tensor(list(start), dtype=torch.long, device=device).unsqueeze(1)  # (T, 1)
+    logits, state = model(inputs, None)
+    out: list[int] = []
+    for _ in range(n):
+        last = logits[-1, 0].double().cpu()
+        if greedy:
+            token = int(last.argmax())
+        else:
+            probs = torch.softmax(last / temperature, dim=-1)
+            token = int(torch.multinomial(probs, 1, generator=generator))
+        out.append(token)
+        if stop is not None and token == stop:
+            break
+        logits, state = model(torch.tensor([[token]], dtype=torch.long, device=device), state)
+    model.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def next_token_probs(model: torch.nn.Module, prefix: Sequence[int]) -> Tensor:
+    """The model's next-token distribution ``(V,)`` (float64) after reading ``prefix`` from a zero state."""
+    if not prefix:
+        raise ValueError("prefix must contain at least one token")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    logits, _ = model(torch.tensor(list(prefix), dtype=torch.long, device=device).unsqueeze(1), None)
+    model.train(was_training)
+    return torch.softmax(logits[-1, 0].double(), dim=-1).cpu()
+
+
+def delayed_recall(
+    n_batches: int,
+    batch_size: int,
+    length: int,
+    delay: int,
+    n_symbols: int = 4,
+    *,
+    seed: int = 0,
+) -> list[tuple[Tensor, Tensor]]:
+    """The delayed-recall task: output at step ``t`` the input symbol of step ``t - delay``.
+
+    Inputs are uniform random symbols ``0..n_symbols-1``; the first ``delay`` targets are
+    ``-100`` (not scored). A model can do better than chance (``1 / n_symbols``) only if it
+    carries each symbol for ``delay`` steps.
+
+    Returns
+    -------
+    list
+        ``n_batches`` pairs ``(inputs, targets)`` of ``LongTensor`` ``(length, batch_size)``.
+    """
+    if not 0 < delay < length:
+        raise ValueError("need 0 < delay < length")
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n_batches):
+        x = torch.randint(n_symbols, (length, batch_size), generator=g)
+        y = torch.full_like(x, IGNORE_INDEX)
+        y[delay:] = x[:-delay]
+        out.append((x, y))
+    return out
+
+
+def hidden_grad_norms(
+    X: np.ndarray,
+    W_xh: np.ndarray,
+    W_hh: np.ndarray,
+    b_h: np.ndarray,
+    dH_T: np.ndarray,
+    nonlinearity: str = "tanh",
+    H0: np.ndarray | None = None,
+) -> np.ndarray:
+    """``||dL/dH_t||`` for a loss that depends on the last state only, by the hand-written BPTT.
+
+    Runs :func:`rnn_companion.reference.elman_forward` (source notation, ``X`` of shape
+    ``(T, n, d)``), back-propagates ``dL/dH_T = dH_T`` (``(n, h)``) with
+    :func:`rnn_companion.reference.elman_backward` and recovers the total gradient at each state,
+    ``dL/dH_t = dZ_{t+1} W_hh^T`` for ``t < T``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T, n)``: entry ``[d, i]`` is the norm of example ``i``'s gradient at distance
+        ``d = T - t`` from the loss (``d = 0`` is ``||dH_T||``).
+    """
+    from .reference import elman_backward, elman_forward
+
+    X = np.asarray(X)
+    H = elman_forward(X, W_xh, W_hh, b_h, H0=H0, nonlinearity=nonlinearity)
+    dH = np.zeros_like(H)
+    dH[-1] = dH_T
+    dZ = elman_backward(dH, X, H, W_xh, W_hh, H0=H0, nonlinearity=nonlinearity, return_per_step=True)["dZ"]
+    G = np.empty_like(H)
+    G[-1] = dH_T
+    G[:-1] = dZ[1:] @ np.asarray(W_hh).T
+    return np.linalg.norm(G, axis=-1)[::-1].copy()
