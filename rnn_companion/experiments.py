@@ -32,7 +32,9 @@ train and run a :class:`~rnn_companion.jordan.JordanRNN` on a
 :func:`~rnn_companion.datasets.jordan_plan_task` (time-major tensors ``(T, P, features)``, one
 sequence per plan), with or without teacher forcing.
 The CLI ``python -m rnn_companion.experiments {xor,letters,lexical} --out FILE.json`` runs
-the longer multi-seed experiments whose results the book loads.
+the longer multi-seed experiments whose results the book loads; the stored runs ship with
+the package (``rnn_companion/data/experiments/``) and :func:`load_stored` reads them, so
+the chapter also runs where only the package is installed (Colab).
 """
 
 from __future__ import annotations
@@ -904,6 +906,23 @@ def _cli_lexical(args: argparse.Namespace) -> dict[str, Any]:
         print(f"lexical {method}: final summed squared error per word {np.round(r['final_error'], 3)}; "
               f"nouns|verbs top split in {sum(t['top split nouns|verbs'])}/{len(seeds)} (average/euclidean)", flush=True)
     return out
+
+
+STORED = ("xor", "letters", "lexical")
+
+
+def load_stored(name: str) -> dict:
+    """The stored multi-seed run ``name`` (one of ``STORED``) shipped with the package.
+
+    Returns the whole record: ``results``, plus the ``command`` that regenerates it, its
+    ``date``, ``versions`` and ``assumptions``.
+    """
+    if name not in STORED:
+        raise ValueError(f"stored experiment must be one of {STORED}, got {name!r}")
+    from importlib.resources import files
+
+    text = files("rnn_companion").joinpath("data", "experiments", f"{name}.json").read_text()
+    return json.loads(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -241,3 +241,13 @@ def test_cli_writes_a_self_describing_json(tmp_path) -> None:
     assert np.array(res["elman"]["cycle12"]).shape == (2, 12)
     assert np.array(res["bptt"]["pos3"]).shape == (2, 3)
     assert res["fig3"] == list(ex.XOR_FIG3)
+
+
+def test_stored_runs_ship_with_the_package_and_say_how_to_regenerate() -> None:
+    for name in ex.STORED:
+        record = ex.load_stored(name)
+        assert record["experiment"] == name
+        assert record["command"].endswith(f"--out rnn_companion/data/experiments/{name}.json")
+        assert {"elman", "bptt"} <= set(record["results"])
+    with pytest.raises(ValueError, match="one of .* got 'nope'"):
+        ex.load_stored("nope")
