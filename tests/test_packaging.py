@@ -3,6 +3,7 @@ clean virtual environment, and ``import rnn_companion`` stays light."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -38,6 +39,7 @@ def test_wheel_has_every_module_the_typing_marker_and_ranges(dist: Path) -> None
     assert not missing, f"modules missing from the wheel: {missing}"
     assert "rnn_companion/py.typed" in names
     assert "rnn_companion/plotting/style.py" in names
+    assert "rnn_companion/data/experiments/xor.json" in names
     assert not any(n.startswith(("tests/", "book/")) for n in names)
     assert meta["Name"] == "rnn-companion"
     requires = meta.get_all("Requires-Dist")
@@ -68,7 +70,9 @@ def test_wheel_installs_into_a_clean_venv(dist: Path, tmp_path: Path) -> None:
             "assert (p / 'py.typed').exists(); "
             "assert 'site-packages' in str(p), p; "
             "print(rnn_companion.__version__)")
-    out = subprocess.run([py, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([py, "-c", code], check=True, capture_output=True, text=True,
+                         cwd=tmp_path, env=clean)
     assert out.stdout.strip() == __import__("rnn_companion").__version__
     assert (env / "bin" / "rnn-companion-bench").exists()
 
