@@ -77,6 +77,8 @@ __all__ = [
     "jordan_generate",
     "jordan_correct",
     "train_jordan",
+    "load_stored",
+    "STORED",
     "jordan_rollout",
     "main",
 ]
