@@ -31,6 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .datasets import TEMPLATES
+
 __all__ = [
     "TemplateGrammar",
     "elman_grammar",
@@ -59,25 +61,12 @@ ELMAN_CLASSES: dict[str, tuple[str, ...]] = {
     "VERB-EAT": ("eat",),
 }
 
-#: The 16 rows of Elman's (1990) Table 4 "Templates for Sentence Generator".
-ELMAN_TEMPLATES: tuple[tuple[str, ...], ...] = (
-    ("NOUN-HUM", "VERB-EAT", "NOUN-FOOD"),
-    ("NOUN-HUM", "VERB-PERCEPT", "NOUN-INANIM"),
-    ("NOUN-HUM", "VERB-DESTROY", "NOUN-FRAG"),
-    ("NOUN-HUM", "VERB-INTRAN"),
-    ("NOUN-HUM", "VERB-TRAN", "NOUN-HUM"),
-    ("NOUN-HUM", "VERB-AGPAT", "NOUN-INANIM"),
-    ("NOUN-HUM", "VERB-AGPAT"),
-    ("NOUN-ANIM", "VERB-EAT", "NOUN-FOOD"),
-    ("NOUN-ANIM", "VERB-TRAN", "NOUN-ANIM"),
-    ("NOUN-ANIM", "VERB-AGPAT", "NOUN-INANIM"),
-    ("NOUN-ANIM", "VERB-AGPAT"),
-    ("NOUN-INANIM", "VERB-AGPAT"),
-    ("NOUN-AGRESS", "VERB-DESTROY", "NOUN-FRAG"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-HUM"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-ANIM"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-FOOD"),
-)
+#: The 16 rows of Elman's (1990) Table 4 "Templates for Sentence Generator", shared with
+#: the reproduction chapter (:data:`rnn_companion.datasets.TEMPLATES`). The class memberships
+#: differ on purpose: :data:`rnn_companion.datasets.LEXICON` follows public reproductions,
+#: where NOUN-ANIM and NOUN-INANIM include the humans, aggressors, breakables and food;
+#: :data:`ELMAN_CLASSES` keeps every class disjoint.
+ELMAN_TEMPLATES: tuple[tuple[str, ...], ...] = TEMPLATES
 
 
 def _as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
