@@ -1,0 +1,262 @@
+"""Tests of the benchmark's plumbing (not of anybody's speed): it runs on a tiny size, writes the
+documented JSON, computes its ratios from the medians, and rejects bad command-line arguments."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rnn_companion import bench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOP_KEYS = {"schema", "tag", "date", "command", "machine", "versions", "settings", "floor", "results", "skipped"}
+MACHINE_KEYS = {"cpu", "cpu_count", "platform", "gpu", "loadavg_start", "loadavg_end"}
+VERSION_KEYS = {"python", "torch", "numpy", "rnn_companion", "cuda", "cudnn"}
+SETTINGS_KEYS = {"threads", "blas_threads_env", "repeats", "warmup", "min_time_s", "clock", "cuda_allow_tf32", "dtype", "seed", "devices",
+                 "passes", "layers", "sizes"}
+RECORD_KEYS = {"size", "T", "batch", "input", "hidden", "layers", "device", "pass", "contender", "label", "baseline",
+               "number", "times_s", "median_s", "q1_s", "q3_s", "min_s", "max_s", "ratio", "target",
+               "meets_target", "flops", "max_abs_diff"}
+
+
+# --------------------------------------------------------------------------- summarising
+def test_summarize_fake_timings_against_numpy() -> None:
+    rng = np.random.default_rng(0)
+    times = {"torch": list(rng.uniform(1.0, 2.0, 7)), "elman": list(rng.uniform(0.5, 3.0, 7)),
+             "numpy": [0.25, 4.0, 0.5, 0.75, 1.0]}
+    stats = bench.summarize(times)
+    ref = float(np.median(times["torch"]))
+    for name, samples in times.items():
+        s = stats[name]
+        assert s["median_s"] == pytest.approx(np.median(samples), rel=1e-12)
+        assert s["q1_s"] == pytest.approx(np.percentile(samples, 25), rel=1e-12)
+        assert s["q3_s"] == pytest.approx(np.percentile(samples, 75), rel=1e-12)
+        assert (s["min_s"], s["max_s"]) == (min(samples), max(samples))
+        assert s["ratio"] == pytest.approx(np.median(samples) / ref, rel=1e-12)
+    assert stats["torch"]["ratio"] == 1.0
+    # an outlier moves the mean but not the median: the ratio is a ratio of medians
+    assert stats["numpy"]["ratio"] == pytest.approx(0.75 / ref)
+
+
+def test_summarize_by_hand() -> None:
+    stats = bench.summarize({"torch": [4.0, 2.0, 3.0], "elman": [1.0, 1.5, 100.0]})
+    assert stats["elman"]["ratio"] == 0.5
+    assert stats["elman"]["q1_s"] == 1.25 and stats["elman"]["q3_s"] == 50.75
+    assert bench.summarize({"torch": [2.0]})["torch"] == {
+        "median_s": 2.0, "q1_s": 2.0, "q3_s": 2.0, "min_s": 2.0, "max_s": 2.0, "ratio": 1.0}
+
+
+@pytest.mark.parametrize(
+    "times, message",
+    [({"elman": [1.0]}, "baseline"), ({"torch": [1.0], "elman": []}, "no timings"), ({"torch": [0.0]}, "positive")],
+)
+def test_summarize_rejects_bad_input(times: dict[str, list[float]], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        bench.summarize(times)
+
+
+# --------------------------------------------------------------------------- sizes, targets, FLOPs
+def test_parse_size() -> None:
+    assert bench.parse_size("a") == ("A", (100, 32, 64, 128))
+    assert bench.parse_size("1000,1,8,32") == ("B", (1000, 1, 8, 32))
+    assert bench.parse_size("5, 2, 3, 4") == ("5,2,3,4", (5, 2, 3, 4))
+    for bad in ("D", "1,2,3", "1,2,3,4,5", "0,1,1,1", "a,b,c,d", "-1,2,3,4", "1.5,2,3,4"):
+        with pytest.raises(ValueError, match="size"):
+            bench.parse_size(bad)
+
+
+def test_targets() -> None:
+    assert bench.target_for("elman", "fwd_bwd", "A", "cpu") == 0.75
+    assert bench.target_for("elman", "fwd_bwd", "B", "cpu") == 0.3
+    assert bench.target_for("elman", "fwd_bwd", "C", "cpu") == 1.05
+    assert bench.target_for("elman", "fwd", "7,1,2,3", "cpu") == 1.0
+    assert bench.target_for("elman", "fwd_bwd", "7,1,2,3", "cpu") is None
+    assert bench.target_for("numpy", "fwd_bwd", "B", "cpu") == 1.0
+    assert bench.target_for("elman", "fwd", "A", "cuda") is None
+    assert bench.target_for("torch", "fwd", "A", "cpu") is None
+
+
+def test_sweep_sizes() -> None:
+    assert len(bench.SWEEP_SIZES) == 12 == len(set(bench.SWEEP_SIZES))
+    assert all(T == 50 and d == h for T, n, d, h in bench.SWEEP_SIZES)
+    assert {n for _, n, _, _ in bench.SWEEP_SIZES} == {1, 16, 256}
+
+
+def test_case_flops() -> None:
+    T, B, I, H = 3, 2, 5, 7
+    one = 2 * T * B * (I * H + H * H)
+    two = one + 2 * T * B * (H * H + H * H)
+    assert bench.case_flops((T, B, I, H), 1, "fwd") == one
+    assert bench.case_flops((T, B, I, H), 2, "fwd") == two
+    assert bench.case_flops((T, B, I, H), 2, "fwd_bwd") == 3 * two
+
+
+# --------------------------------------------------------------------------- a real (tiny) run
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    path = tmp_path_factory.mktemp("bench") / "quick.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnn_companion.bench", "--quick", "--device", "cpu", "--clock", "cpu",
+         "--json", str(path)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no progress display when stderr is not a terminal
+    return json.loads(path.read_text()), proc.stdout
+
+
+def test_quick_run_json_fields(quick_run: tuple[dict, str]) -> None:
+    data, _ = quick_run
+    assert set(data) == TOP_KEYS
+    assert data["schema"] == bench.SCHEMA
+    assert set(data["machine"]) == MACHINE_KEYS and set(data["versions"]) == VERSION_KEYS
+    assert set(data["settings"]) == SETTINGS_KEYS
+    assert data["settings"]["threads"] == 1 and data["settings"]["repeats"] == 1
+    assert data["settings"]["clock"] == "cpu"
+    assert data["versions"]["torch"] == torch.__version__ and data["versions"]["numpy"] == np.__version__
+    assert set(data["floor"]) == {"cpu"} and data["floor"]["cpu"]["peak_gflops"] > 0
+    cases = {(r["layers"], r["pass"]) for r in data["results"]}
+    assert cases == {(1, "fwd"), (1, "fwd_bwd"), (2, "fwd"), (2, "fwd_bwd")}
+    for r in data["results"]:
+        assert set(r) == RECORD_KEYS
+        assert (r["T"], r["batch"], r["input"], r["hidden"]) == bench.QUICK_SIZE
+        assert len(r["times_s"]) == 1 and r["median_s"] > 0
+        assert r["flops"] == bench.case_flops(bench.QUICK_SIZE, r["layers"], r["pass"])
+    names = {r["contender"] for r in data["results"]}
+    assert "torch" in names and "numpy" in names
+    skipped = {s["contender"] for s in data["skipped"]}
+    assert names | skipped >= {"torch", "elman", "numpy"}
+
+
+def test_quick_run_ratios_come_from_medians(quick_run: tuple[dict, str]) -> None:
+    data, _ = quick_run
+    for r in data["results"]:
+        base = next(b for b in data["results"] if b["contender"] == "torch"
+                    and (b["layers"], b["pass"], b["device"]) == (r["layers"], r["pass"], r["device"]))
+        assert r["ratio"] == pytest.approx(r["median_s"] / base["median_s"], rel=1e-12)
+        assert r["median_s"] == pytest.approx(float(np.median(r["times_s"])), rel=1e-12)
+        if r["target"] is None:
+            assert r["meets_target"] is None
+        else:
+            assert r["meets_target"] == (r["ratio"] <= r["target"])
+        # every contender computes the same function as torch.nn.RNN
+        assert r["max_abs_diff"] < 1e-5
+
+
+def test_quick_run_table(quick_run: tuple[dict, str]) -> None:
+    data, stdout = quick_run
+    assert bench.format_table(data) in stdout
+    assert stdout.count("\n5,2,3,4 ") == len(data["results"])
+
+
+def test_load_runs_reads_only_bench_json(quick_run: tuple[dict, str], tmp_path: Path) -> None:
+    data, _ = quick_run
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    (tmp_path / "a.json").write_text(json.dumps({"something": "else"}))
+    (tmp_path / "notes.txt").write_text("x")
+    runs = bench.load_runs(tmp_path)
+    assert [r["file"] for r in runs] == ["b.json"]
+    assert runs[0]["results"] == data["results"]
+
+
+# --------------------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--size", "1,2,3"], "T,batch,input,hidden"),
+        (["--size", "Z"], "T,batch,input,hidden"),
+        (["--layers", "0"], "positive integer"),
+        (["--repeats", "many"], "positive integer"),
+        (["--warmup", "-1"], "non-negative integer"),
+        (["--min-time", "nan"], "non-negative number"),
+        (["--pass", "backward"], "invalid choice"),
+        (["--contenders", "jax"], "invalid choice"),
+        (["--device", "tpu"], "device"),
+        (["--json", "/nonexistent-h6/dir/out.json"], "does not exist"),
+        (["--clock", "sundial"], "invalid choice"),
+        (["--clock", "cpu", "--threads", "2"], "--threads 1"),
+        (["--sweep", "--size", "A"], "not allowed with --size"),
+        (["--sweep"], "not allowed with --quick"),
+        (["--frobnicate"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_fail_clearly(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        bench.main([*argv, "--quick", "--quiet"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "usage: rnn-companion-bench" in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_cuda_requested_without_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--device", "cuda"])
+    assert "torch.cuda.is_available() is False" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_quick_run_on_cuda(tmp_path: Path) -> None:
+    path = tmp_path / "cuda.json"
+    threads = torch.get_num_threads()
+    try:
+        assert bench.main(["--quick", "--quiet", "--device", "cuda", "--json", str(path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    data = json.loads(path.read_text())
+    assert data["machine"]["gpu"]
+    names = {r["contender"] for r in data["results"]}
+    assert {"torch", "elman", "torch_nocudnn"} <= names
+    # PyTorch lets cuDNN use TF32 for float32 RNNs by default: agreement to about 1e-3, not 1e-6
+    assert all(r["device"] == "cuda" and r["max_abs_diff"] < 1e-2 for r in data["results"])
+
+
+# --------------------------------------------------------------------------- clocks and plots
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_cpu_timer_measures_work(clock: str) -> None:
+    timer = bench._CpuTimer(clock)
+    busy = timer.measure(lambda: sum(range(200_000)), 3)
+    idle = timer.measure(lambda: None, 3)
+    assert busy > 0 and busy > idle
+
+
+def test_plots_of_a_stored_run(quick_run: tuple[dict, str]) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnn_companion.plotting import performance as perf
+
+    data, _ = quick_run
+    data = {**data, "file": "quick.json"}
+    table = perf.ratio_table(data).splitlines()
+    assert len(table) == 1 + len(perf.records(data, contender="torch")) == 5
+    r = next(x for x in data["results"] if x["contender"] == "numpy" and x["pass"] == "fwd" and x["layers"] == 1)
+    assert f"{r['ratio']:.2f}" in table[1]
+    fig = perf.plot_ratios(data)
+    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+    fig2 = perf.plot_roofline(data)
+    assert len(fig2.axes[0].lines) >= 2 + 3  # roof, one floor curve, three contenders
+    plt.close("all")
+    w = np.array([1e3, 1e6, 1e9])
+    model = perf.overhead_model(w, 1e11, 2e-6)
+    np.testing.assert_allclose(model, w / (2e-6 + w / 1e11))
+    assert model[0] < 1e9 and model[-1] > 0.99e11
+
+
+def test_stored_runs_ship_with_the_package() -> None:
+    runs = bench.load_runs()  # rnn_companion/data/bench, plotted by the performance chapter
+    names = {r["file"] for r in runs}
+    assert {"cpu.json", "cpu-sweep.json"} <= names
+    cpu = next(r for r in runs if r["file"] == "cpu.json")
+    cases = {(r["contender"], r["pass"]) for r in cpu["results"]}
+    assert {("torch", "fwd"), ("elman", "fwd_bwd"), ("numpy", "fwd_bwd")} <= cases
