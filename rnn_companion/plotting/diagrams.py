@@ -125,6 +125,35 @@ def _self_loop_left(ax: Axes, x: float, y: float, label: str, *, width: float = 
             color=COLORS["grey"])
 
 
+def _three_layers(
+    ax: Axes | None, state: str, state_caption: str, input_caption: str, state_weight: str
+) -> tuple[Figure, Axes]:
+    """The part Jordan's and Elman's diagrams share: input and state/context units below,
+    hidden units, output units, and the three trained weights between them."""
+    fig, ax = _canvas(ax, (-0.2, 7.4), (-0.95, 4.2))
+    x_in, x_state, x_mid = _X_IN, _X_STATE, _X_MID
+    y_low, y_hid, y_out = _Y_LOW, _Y_HID, _Y_OUT
+    _box(ax, x_in, y_low, r"$\mathbf{x}_t$", "input", input_caption)
+    _box(ax, x_state, y_low, state, "state", state_caption)
+    _box(ax, x_mid, y_hid, r"$\mathbf{h}_t$", "hidden", None)
+    ax.text(x_mid - _BOX_W / 2 - 0.1, y_hid, "hidden units", ha="right", va="center",
+            fontsize=_CAPTION_SIZE, color="#333333")
+    _box(ax, x_mid, y_out, r"$\mathbf{y}_t$", "output", None)
+    ax.text(x_mid - _BOX_W / 2 - 0.1, y_out, "output units", ha="right", va="center",
+            fontsize=_CAPTION_SIZE, color="#333333")
+    top, bottom = _BOX_H / 2, -_BOX_H / 2
+    _arrow(ax, (x_in + 0.2, y_low + top), (x_mid - 0.35, y_hid + bottom), r"$W_{xh}$",
+           label_offset=(-0.25, 0.05), ha="right")
+    _arrow(ax, (x_state - 0.2, y_low + top), (x_mid + 0.35, y_hid + bottom), state_weight,
+           label_offset=(0.25, 0.05))
+    _arrow(ax, (x_mid, y_hid + top), (x_mid, y_out + bottom), r"$W_{hy}$")
+    return fig, ax
+
+
+_X_IN, _X_STATE, _X_MID = 1.3, 4.7, 3.0
+_Y_LOW, _Y_HID, _Y_OUT = 0.4, 2.0, 3.55
+
+
 def draw_jordan(ax: Axes | None = None, *, self_loop: bool = True) -> Figure:
     """Draw a Jordan (1986) network: the output is fed back through state units.
 
@@ -147,23 +176,8 @@ def draw_jordan(ax: Axes | None = None, *, self_loop: bool = True) -> Figure:
     Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-0.2, 7.4), (-0.95, 4.2))
-    x_in, x_state, x_mid = 1.3, 4.7, 3.0
-    y_low, y_hid, y_out = 0.4, 2.0, 3.55
-    _box(ax, x_in, y_low, r"$\mathbf{x}_t$", "input", "input (plan) units")
-    _box(ax, x_state, y_low, r"$\mathbf{s}_t$", "state", "state units")
-    _box(ax, x_mid, y_hid, r"$\mathbf{h}_t$", "hidden", None)
-    ax.text(x_mid - _BOX_W / 2 - 0.1, y_hid, "hidden units", ha="right", va="center",
-            fontsize=_CAPTION_SIZE, color="#333333")
-    _box(ax, x_mid, y_out, r"$\mathbf{y}_t$", "output", None)
-    ax.text(x_mid - _BOX_W / 2 - 0.1, y_out, "output units", ha="right", va="center",
-            fontsize=_CAPTION_SIZE, color="#333333")
-    top, bottom = _BOX_H / 2, -_BOX_H / 2
-    _arrow(ax, (x_in + 0.2, y_low + top), (x_mid - 0.35, y_hid + bottom), r"$W_{xh}$",
-           label_offset=(-0.25, 0.05), ha="right")
-    _arrow(ax, (x_state - 0.2, y_low + top), (x_mid + 0.35, y_hid + bottom), r"$W_{sh}$",
-           label_offset=(0.25, 0.05))
-    _arrow(ax, (x_mid, y_hid + top), (x_mid, y_out + bottom), r"$W_{hy}$")
+    fig, ax = _three_layers(ax, r"$\mathbf{s}_t$", "state units", "input (plan) units", r"$W_{sh}$")
+    x_state, x_mid, y_low, y_out = _X_STATE, _X_MID, _Y_LOW, _Y_OUT
     right = 6.75
     _polyline_arrow(ax, [(x_mid + _BOX_W / 2, y_out), (right, y_out), (right, y_low),
                          (x_state + _BOX_W / 2, y_low)])
@@ -196,23 +210,8 @@ def draw_elman(ax: Axes | None = None) -> Figure:
     Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-0.2, 7.4), (-0.95, 4.2))
-    x_in, x_ctx, x_mid = 1.3, 4.7, 3.0
-    y_low, y_hid, y_out = 0.4, 2.0, 3.55
-    _box(ax, x_in, y_low, r"$\mathbf{x}_t$", "input", "input units")
-    _box(ax, x_ctx, y_low, r"$\mathbf{c}_t$", "state", "context units")
-    _box(ax, x_mid, y_hid, r"$\mathbf{h}_t$", "hidden", None)
-    ax.text(x_mid - _BOX_W / 2 - 0.1, y_hid, "hidden units", ha="right", va="center",
-            fontsize=_CAPTION_SIZE, color="#333333")
-    _box(ax, x_mid, y_out, r"$\mathbf{y}_t$", "output", None)
-    ax.text(x_mid - _BOX_W / 2 - 0.1, y_out, "output units", ha="right", va="center",
-            fontsize=_CAPTION_SIZE, color="#333333")
-    top, bottom = _BOX_H / 2, -_BOX_H / 2
-    _arrow(ax, (x_in + 0.2, y_low + top), (x_mid - 0.35, y_hid + bottom), r"$W_{xh}$",
-           label_offset=(-0.25, 0.05), ha="right")
-    _arrow(ax, (x_ctx - 0.2, y_low + top), (x_mid + 0.35, y_hid + bottom), r"$W_{hh}$",
-           label_offset=(0.25, 0.05))
-    _arrow(ax, (x_mid, y_hid + top), (x_mid, y_out + bottom), r"$W_{hy}$")
+    fig, ax = _three_layers(ax, r"$\mathbf{c}_t$", "context units", "input units", r"$W_{hh}$")
+    x_ctx, x_mid, y_low, y_hid = _X_STATE, _X_MID, _Y_LOW, _Y_HID
     right = 6.2
     _polyline_arrow(ax, [(x_mid + _BOX_W / 2, y_hid), (right, y_hid), (right, y_low),
                          (x_ctx + _BOX_W / 2, y_low)])
