@@ -129,6 +129,14 @@ def init_srn(
     return {"W_xh": u(S, H, D), "W_ch": u(S, H, H), "b_h": u(S, H), "W_hy": u(S, O, H), "b_y": u(S, O)}
 
 
+def _init_stack(
+    n_in: int, n_hidden: int, n_out: int, init_range: float, rngs: Sequence[np.random.Generator]
+) -> Params:
+    """One network per generator (:func:`init_srn`), stacked on the leading axis."""
+    each = [init_srn(n_in, n_hidden, n_out, init_range=init_range, rng=r) for r in rngs]
+    return {k: np.concatenate([p[k] for p in each]) for k in each[0]}
+
+
 def _pack(p: Params) -> tuple[np.ndarray, np.ndarray]:
     """``W1 = [W_xh | W_ch | b_h]`` ``(S, H, D+H+1)`` and ``W2 = [W_hy | b_y]`` ``(S, O, H+1)``."""
     W1 = np.concatenate([p["W_xh"], p["W_ch"], p["b_h"][..., None]], axis=2)
@@ -445,8 +453,7 @@ def run_xor(
     S = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     train = np.stack([datasets.temporal_xor(n_bits, r) for r in rngs])[..., None]
-    params_each = [init_srn(1, n_hidden, 1, init_range=init_range, rng=r) for r in rngs]
-    params = {k: np.concatenate([p[k] for p in params_each]) for k in params_each[0]}
+    params = _init_stack(1, n_hidden, 1, init_range, rngs)
     test = np.stack([datasets.temporal_xor(12 * n_test_cycles, r) for r in rngs])
     params, history = train_srn(
         params, train, passes=passes, lr=lr, method=method, window=window
@@ -546,8 +553,7 @@ def run_letters(
     if method == "bptt":
         T -= T % window
     train = np.stack([s.vectors[:T] for s in seqs])
-    params_each = [init_srn(6, n_hidden, 6, init_range=init_range, rng=r) for r in rngs]
-    params = {k: np.concatenate([p[k] for p in params_each]) for k in params_each[0]}
+    params = _init_stack(6, n_hidden, 6, init_range, rngs)
     params, history = train_srn(params, train, passes=passes, lr=lr, method=method, window=window)
     tests = [datasets.letter_sequence(1000, r) for r in rngs]
     Tt = min(len(s.letters) for s in tests)
@@ -667,8 +673,7 @@ def run_lexical(
     if method == "bptt":
         T -= T % window
     X = np.stack([c.onehot[:T] for c in corpora])
-    params_each = [init_srn(31, n_hidden, 31, init_range=init_range, rng=r) for r in rngs]
-    params = {k: np.concatenate([p[k] for p in params_each]) for k in params_each[0]}
+    params = _init_stack(31, n_hidden, 31, init_range, rngs)
     params, history = train_srn(params, X, passes=passes, lr=lr, method=method, window=window)
     hidden, y = run_srn(params, X)
     final = ((y[:, :-1] - X[:, 1:]) ** 2).sum(-1).mean(1)

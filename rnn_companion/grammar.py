@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .datasets import TEMPLATES
+from .datasets import LEXICON, TEMPLATES
 
 __all__ = [
     "TemplateGrammar",
@@ -53,12 +53,8 @@ ELMAN_CLASSES: dict[str, tuple[str, ...]] = {
     "NOUN-INANIM": ("book", "rock", "car"),
     "NOUN-FRAG": ("glass", "plate"),
     "NOUN-FOOD": ("cookie", "bread", "sandwich"),
-    "VERB-INTRAN": ("think", "sleep", "exist"),
-    "VERB-TRAN": ("see", "chase", "like"),
-    "VERB-AGPAT": ("move", "break"),
-    "VERB-PERCEPT": ("smell", "see"),
-    "VERB-DESTROY": ("break", "smash"),
-    "VERB-EAT": ("eat",),
+    # the verb classes are those of datasets.LEXICON (only the noun classes differ)
+    **{name: words for name, words in LEXICON.items() if name.startswith("VERB-")},
 }
 
 #: The 16 rows of Elman's (1990) Table 4 "Templates for Sentence Generator", shared with

@@ -70,15 +70,23 @@ def run_and_grad(module: nn.Module, x: Tensor, inp, h0, gen_seed: int):
 
 
 
-def compare(ref, ours, kind, layers, bidirectional, batch_first, dtype, with_hx, seed):
-    """Outputs, h_n and all gradients of ours against torch.nn.RNN, on CPU."""
+def make_input_and_h0(ref, kind, layers, bidirectional, batch_first, dtype, with_hx, seed):
+    """5 steps of a batch of 4 for ``ref``, and a random h0 when ``with_hx`` (else None), from ``seed``."""
     gen = torch.Generator().manual_seed(seed)
     x, inp = make_input(kind, 5, 4, ref.input_size, batch_first, dtype, gen)
-    d = 2 if bidirectional else 1
     h0 = None
     if with_hx:
+        d = 2 if bidirectional else 1
         h_shape = (d * layers, ref.hidden_size) if kind == "unbatched" else (d * layers, 4, ref.hidden_size)
-        h0 = torch.randn(h_shape, dtype=dtype, generator=gen).requires_grad_(True)
+        h0 = torch.randn(h_shape, dtype=dtype, generator=gen)
+    return x, inp, h0
+
+
+def compare(ref, ours, kind, layers, bidirectional, batch_first, dtype, with_hx, seed):
+    """Outputs, h_n and all gradients of ours against torch.nn.RNN, on CPU."""
+    x, inp, h0 = make_input_and_h0(ref, kind, layers, bidirectional, batch_first, dtype, with_hx, seed)
+    if h0 is not None:
+        h0.requires_grad_(True)
     expected = run_and_grad(ref, x, inp, h0, seed)
     got = run_and_grad(ours, x, inp, h0, seed)
     names = ["output", "h_n", "d_input"] + (["d_h0"] if with_hx else []) + [n for n, _ in ref.named_parameters()]
@@ -433,13 +441,7 @@ def test_cuda_matches_cpu_float64_oracle(layers, nonlinearity, bias, batch_first
 
 def compare_cuda(ref, ours, kind, layers, bidirectional, batch_first, dtype, with_hx, seed):
     """ours on CUDA in dtype against ref on CPU in float64 (inputs rounded to dtype first)."""
-    gen = torch.Generator().manual_seed(seed)
-    x, inp = make_input(kind, 5, 4, ref.input_size, batch_first, dtype, gen)
-    d = 2 if bidirectional else 1
-    h0 = None
-    if with_hx:
-        h_shape = (d * layers, ref.hidden_size) if kind == "unbatched" else (d * layers, 4, ref.hidden_size)
-        h0 = torch.randn(h_shape, dtype=dtype, generator=gen)
+    x, inp, h0 = make_input_and_h0(ref, kind, layers, bidirectional, batch_first, dtype, with_hx, seed)
 
     def prepare(device, dt):
         x2 = x.detach().to(device, dt).requires_grad_(True)

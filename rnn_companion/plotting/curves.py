@@ -26,6 +26,15 @@ def _axes(ax: Any, width: float = 6.4, height: float = 3.6) -> Any:
     return ax
 
 
+def _finish(ax: Any, xlabel: str, ylabel: str, logy: bool) -> Any:
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
 def plot_perplexity(
     curves: Mapping[str, Sequence[float]],
     *,
@@ -55,12 +64,7 @@ def plot_perplexity(
         ax.axhline(value, color=COLORS["grey"], ls=_DASHES[j % len(_DASHES)], lw=1.2, label=f"{label} ({value:.3f})")
     if optimum is not None:
         ax.axhline(optimum, color=COLORS["black"], lw=1.5, label=f"optimum ({optimum:.3f})")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    return ax
+    return _finish(ax, xlabel, ylabel, logy)
 
 
 def plot_loss_curves(
@@ -77,12 +81,7 @@ def plot_loss_curves(
         values = np.asarray(values, dtype=float)
         values = np.where(np.isfinite(values), values, np.nan)
         ax.plot(np.arange(1, len(values) + 1), values, color=CYCLE[i % len(CYCLE)], lw=1.2, label=label)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    return ax
+    return _finish(ax, xlabel, ylabel, logy)
 
 
 def plot_grad_norms(

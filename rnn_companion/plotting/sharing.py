@@ -228,9 +228,7 @@ def plot_step_contributions(
         raise ValueError("contributions is empty; expected at least one name -> (T, ...) array")
     arrays: dict[str, np.ndarray] = {}
     for name, value in contributions.items():
-        if hasattr(value, "detach"):
-            value = value.detach().cpu().numpy()
-        arr = np.asarray(value, dtype=float)
+        arr = _as_array(value)
         if arr.ndim < 1 or arr.shape[0] < 1:
             raise ValueError(
                 f"contributions[{name!r}] must have shape (T, ...) with T >= 1; received shape {arr.shape}"
