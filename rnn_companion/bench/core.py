@@ -639,7 +639,7 @@ def load_runs(folder: str | os.PathLike[str] | None = None) -> list[dict[str, An
     Each run gets an extra key ``"file"`` (the file name). Files of another schema are ignored.
     """
     if folder is None:
-        folder = Path(__file__).resolve().parent / "data" / "bench"
+        folder = Path(__file__).resolve().parent.parent / "data" / "bench"
     runs = []
     for path in sorted(Path(folder).glob("*.json")):
         with open(path, encoding="utf-8") as f:
