@@ -1,8 +1,9 @@
 """Browser test of the built site: headless Chromium opens every page of
 ``_build/html`` (served from 127.0.0.1) over the DevTools protocol and checks that
 the math rendered (no raw TeX left), every image loaded, the console shows no
-errors and no request leaves the site. A screenshot of each page is saved to
-``_build/screenshots/``.
+errors and no request leaves the site. Each page is then laid out at a phone's width
+(390 px): no content may reach past the page's right edge unless a block that scrolls
+holds it. A screenshot of each page is saved to ``_build/screenshots/``.
 
 Where Chromium is missing the test says so and skips; under CI (``CI=true``) it
 must run, so a missing browser or site fails it.
@@ -81,6 +82,44 @@ CHECK_JS = r"""
     brokenImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
     height: Math.min(document.documentElement.scrollHeight, 6000),
   };
+})()
+"""
+
+PHONE_WIDTH = 390
+
+# JavaScript run at the phone's width: elements that reach past the viewport's right edge
+# and are not held by a horizontally scrolling ancestor that itself fits.
+NARROW_JS = r"""
+(() => {
+  const limit = window.innerWidth + 1;
+  const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const held = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a) && a.getBoundingClientRect().right <= limit) return true;
+    }
+    return false;
+  };
+  const hidden = (e) => {
+    if (e.closest('mjx-assistive-mml')) return true;  // MathJax's clipped copy for screen readers
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.display === 'none' || s.visibility === 'hidden' || s.position === 'fixed') return true;
+    }
+    return false;
+  };
+  // the chapter's own content: the theme's article (its sidebars slide in off-canvas)
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const wide = [];
+  for (const e of article.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= limit || hidden(e)) continue;
+    if (scrolls(e) && r.right <= limit) continue;
+    if (held(e)) continue;
+    const label = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                  (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '');
+    wide.push(label + ' right=' + Math.round(r.right));
+  }
+  return {width: window.innerWidth, wide: wide.slice(0, 5), count: wide.length};
 })()
 """
 
@@ -194,6 +233,11 @@ async def check_site(browser: str, targets: list[Path]) -> dict[str, dict]:
                            deviceScaleFactor=1, mobile=False)
             shot = await cdp.call("Page.captureScreenshot", format="png")
             (SHOTS / f"{page.stem}.png").write_bytes(base64.b64decode(shot["data"]))
+            await cdp.call("Emulation.setDeviceMetricsOverride", width=PHONE_WIDTH, height=800,
+                           deviceScaleFactor=1, mobile=True)
+            await asyncio.sleep(0.3)  # relayout
+            narrow = await cdp.call("Runtime.evaluate", expression=NARROW_JS, returnByValue=True)
+            info["narrow"] = narrow["result"]["value"]
             await cdp.call("Emulation.clearDeviceMetricsOverride")
             results[page.name] = info
         ws.close()
@@ -226,6 +270,11 @@ def test_every_page_renders_math_images_and_no_errors(site_results: dict[str, di
             issues.append(f"raw TeX left in the page: {info['rawTex']}")
         if info["brokenImages"]:
             issues.append(f"images not loaded: {info['brokenImages']}")
+        narrow = info["narrow"]
+        if narrow["width"] != PHONE_WIDTH:
+            issues.append(f"phone-width layout ran at {narrow['width']} px, expected {PHONE_WIDTH}")
+        if narrow["count"]:
+            issues.append(f"{narrow['count']} elements wider than a {PHONE_WIDTH} px page: {narrow['wide']}")
         if issues:
             bad[name] = issues
     assert not bad, json.dumps(bad, indent=1)

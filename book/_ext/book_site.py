@@ -3,6 +3,8 @@
 - Serves MathJax from the site itself: copies ``book/_vendor/mathjax`` into
   ``_static/mathjax`` (``mathjax_path`` in ``_config.yml`` points there), so pages
   make no third-party request and read offline.
+- Adds ``static/book_site.css``: on narrow screens display math, code and outputs scroll
+  inside their block instead of being cut off.
 - Unhooks sphinx-thebe (live code is not used; it would name a third-party script).
 - The repository's public URL is one setting, the environment variable
   ``BOOK_REPOSITORY_URL`` (the GitHub workflow sets it from the repository it runs in;
@@ -22,6 +24,7 @@ from sphinx.config import Config
 from sphinx.util.fileutil import copy_asset
 
 VENDOR = Path(__file__).resolve().parent.parent / "_vendor" / "mathjax"
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _repository_settings(app: Sphinx, config: Config) -> None:
@@ -60,8 +63,14 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
         copy_asset(str(VENDOR), str(Path(app.outdir) / "_static" / "mathjax"))
 
 
+def _add_static(app: Sphinx) -> None:
+    app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     _drop_thebe(app)
     app.connect("config-inited", _repository_settings)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("book_site.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,4 +1,4 @@
-"""The benchmark subpackage: ``python -m rnn_companion.bench`` (see :mod:`rnn_companion.bench.core`)."""
+"""The benchmark subpackage: ``python -m rnn_companion.bench`` (see ``rnn_companion.bench.core``)."""
 
 from __future__ import annotations
 

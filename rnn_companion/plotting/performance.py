@@ -1,7 +1,7 @@
 """Plots of stored benchmark results (the JSON written by ``rnn-companion-bench --json``).
 
 Nothing here times anything: every function reads a run, i.e. the dictionary that
-:func:`rnn_companion.bench.load_runs` returns for one JSON file (see :mod:`rnn_companion.bench`
+:func:`rnn_companion.bench.core.load_runs` returns for one JSON file (see :mod:`rnn_companion.bench.core`
 for its fields). Sizes are ``(T, batch, input, hidden)`` as in the benchmark.
 """
 
