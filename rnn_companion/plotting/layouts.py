@@ -393,7 +393,7 @@ def draw_jordan_units(n_plan: int, n_hidden: int, n_output: int, ax: Axes | None
              for name, n in (("plan", n_plan), ("hidden", n_hidden), ("output", n_output))}
     x_plan = -max(width["hidden"], width["output"]) / 2 - 0.2 - width["plan"] / 2
     right = max(width.values()) / 2 + 0.5
-    fig, ax = _canvas(ax, (x_plan - width["plan"] / 2 - 0.3, right + 1.7), (-1.9, y_out + 1.0), scale=0.75)
+    fig, ax = _canvas(ax, (x_plan - width["plan"] / 2 - 0.3, right + 2.4), (-1.5, y_out + 0.95), scale=0.62)
     _layer(ax, "plan", x_plan, y_low, n_plan, r"$\mathbf{p}$", COLORS["green"], max_units)
     xs_s, w_s = _layer(ax, "state", 0.0, y_low, n_output, r"$\mathbf{s}_t$", COLORS["purple"], max_units,
                        extra_height=0.35)
