@@ -7,6 +7,8 @@ One submodule per part of the book; import from them directly, e.g.
   light and dark themes);
 - :mod:`rnn_companion.plotting.diagrams`: architecture diagrams and hidden-state plots
   (chapters 1 to 4);
+- :mod:`rnn_companion.plotting.layouts`: stacked, bidirectional and packed layouts of
+  ``torch.nn.RNN`` (chapter 4), Elman's and Jordan's networks unit by unit (chapters 7, 8);
 - :mod:`rnn_companion.plotting.curves`: training curves and gradient norms (training
   chapters);
 - :mod:`rnn_companion.plotting.experiments`: the Elman (1990) and Jordan (1986)

@@ -34,14 +34,16 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangl
 from .diagrams import _canvas, _tint
 from .style import COLORS
 
-__all__ = ["draw_stacked", "draw_bidirectional", "draw_packing", "draw_srn", "draw_jordan_units"]
+__all__ = ["draw_stacked", "draw_bidirectional", "draw_packing", "draw_srn", "draw_jordan_units", "HasToList"]
 
 _INK, _NOTE = "#222222", "#333333"
 _FORWARD, _BACKWARD = COLORS["blue"], COLORS["red"]
 _SEQ_COLORS = [COLORS[k] for k in ("blue", "orange", "green", "purple", "sky", "red", "yellow", "grey")]
 
 
-class _HasToList(Protocol):
+class HasToList(Protocol):
+    """Anything with a ``tolist()`` method, e.g. a torch tensor or a NumPy array."""
+
     def tolist(self) -> object: ...
 
 
@@ -203,15 +205,15 @@ def _concat_box(ax: Axes, x: float, y: float, t: int, h: float) -> None:
     _note(ax, x, y + h / 2 + 0.08, f"output[{t - 1}]", va="bottom", code=True)
 
 
-def _int_list(values: Sequence[int] | _HasToList, name: str) -> list[int]:
+def _int_list(values: Sequence[int] | HasToList, name: str) -> list[int]:
     raw = values.tolist() if hasattr(values, "tolist") else values
     if not isinstance(raw, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
         raise ValueError(f"{name} must be a 1-D sequence of integers, got {values!r}")
     return list(raw)
 
 
-def draw_packing(batch_sizes: Sequence[int] | _HasToList, ax: Axes | None = None, *,
-                 sorted_indices: Sequence[int] | _HasToList | None = None) -> Figure:
+def draw_packing(batch_sizes: Sequence[int] | HasToList, ax: Axes | None = None, *,
+                 sorted_indices: Sequence[int] | HasToList | None = None) -> Figure:
     """Draw how a ``PackedSequence`` lays out a padded batch, from its ``batch_sizes``.
 
     Top: the padded batch, one row per sequence (longest first, labelled with its batch index
