@@ -7,6 +7,9 @@ One submodule per part of the book; import from them directly, e.g.
   light and dark themes);
 - :mod:`rnn_companion.plotting.diagrams`: architecture diagrams and hidden-state plots
   (chapters 1 to 4);
+- :mod:`rnn_companion.plotting.graphs`: computational graphs (one step as one product, the
+  unrolled graph with its gradient paths, truncated BPTT; chapters 2 and 5);
+- :mod:`rnn_companion.plotting.spread`: results over several seeds, mean and range;
 - :mod:`rnn_companion.plotting.curves`: training curves and gradient norms (training
   chapters);
 - :mod:`rnn_companion.plotting.experiments`: the Elman (1990) and Jordan (1986)
