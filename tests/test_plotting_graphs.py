@@ -49,8 +49,8 @@ def _renders(fig: Figure) -> int:
 def test_concat_step_blocks_have_the_shapes_of_the_arguments(n, d, h):
     fig = graphs.draw_concat_step(n, d, h)
     assert sorted(_gids(fig, "block:")) == sorted(
-        ["block:X_t", "block:H_prev", "block:W_xh", "block:W_hh", "block:Z_t"])
-    expected = {"X_t": (n, d), "H_prev": (n, h), "W_xh": (d, h), "W_hh": (h, h), "Z_t": (n, h)}
+        ["block:X_t", "block:H_prev", "block:W_xh", "block:W_hh", "block:product"])
+    expected = {"X_t": (n, d), "H_prev": (n, h), "W_xh": (d, h), "W_hh": (h, h), "product": (n, h)}
     unit = _patch(fig, "block:X_t").get_height() / n
     for name, (rows, cols) in expected.items():
         rect = _patch(fig, f"block:{name}")
@@ -60,6 +60,7 @@ def test_concat_step_blocks_have_the_shapes_of_the_arguments(n, d, h):
         assert f"{rows} × {cols}" in _text(fig, f"shape:{name}")
     assert _text(fig, "shape:left").endswith(f"{n} \\times {d + h}$")
     assert _text(fig, "shape:right").endswith(f"{d + h} \\times {h}$")
+    assert "W}_{xh} + " in _text(fig, "label:product")
     # the two inputs sit side by side, the two weights on top of each other
     x_block, h_block = _patch(fig, "block:X_t"), _patch(fig, "block:H_prev")
     assert h_block.get_x() == pytest.approx(x_block.get_x() + x_block.get_width())

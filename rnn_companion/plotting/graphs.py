@@ -99,9 +99,9 @@ def draw_concat_step(n: int = 3, d: int = 4, h: int = 5, ax: Axes | None = None)
 
     The left factor is ``n x (d + h)`` (the input and the previous state side by side), the
     right factor ``(d + h) x h`` (the two weight matrices stacked), and their product is the
-    ``n x h`` pre-activation, equal to
-    :math:`\\mathbf{X}_t\\mathbf{W}_{xh} + \\mathbf{H}_{t-1}\\mathbf{W}_{hh}`. Each block is
-    labelled with its symbol and its shape, symbolic and numeric (e.g. ``n x d = 3 x 4``).
+    ``n x h`` matrix :math:`\\mathbf{X}_t\\mathbf{W}_{xh} + \\mathbf{H}_{t-1}\\mathbf{W}_{hh}`
+    (adding :math:`\\mathbf{b}_h` and applying :math:`\\phi` gives :math:`\\mathbf{H}_t`). Each
+    block is labelled with its symbol and its shape, symbolic and numeric (e.g. ``n x d = 3 x 4``).
 
     Parameters
     ----------
@@ -121,13 +121,13 @@ def draw_concat_step(n: int = 3, d: int = 4, h: int = 5, ax: Axes | None = None)
         If ``n``, ``d`` or ``h`` is not an integer from 1 to 12.
     """
     n, d, h = (_check_int(name, v, 1, 12) for name, v in (("n", n), ("d", d), ("h", h)))
-    u = 0.32  # drawing units per matrix row or column
+    u = max(0.32, 0.7 / min(n, d, h))  # drawing units per matrix row or column; small sizes stay legible
     gap, gap_eq = 0.9, 1.7  # room for the operator signs; after the weights also for their shapes
     x0, top = 0.0, (d + h) * u  # every block hangs from the same top edge
     xh = x0 + d * u  # H_{t-1} sits right of X_t
     xw = xh + h * u + gap  # the stacked weights
     xr = xw + h * u + gap_eq  # the result
-    width = xr + h * u + 0.4
+    width = xr + max(h * u, h * u / 2 + 1.4) + 0.4  # room for the product's label above it
     fig, ax = _canvas(ax, (-0.4, width), (-1.25, top + 0.75), scale=0.75)
     _block(ax, x0, top - n * u, d * u, n * u, r"$\mathbf{X}_t$", r"$n \times d$" + f"\n{n} × {d}",
            "input", "block:X_t")
@@ -137,8 +137,7 @@ def draw_concat_step(n: int = 3, d: int = 4, h: int = 5, ax: Axes | None = None)
            "input", "block:W_xh", shape_right=True)
     _block(ax, xw, top - (d + h) * u, h * u, h * u, r"$\mathbf{W}_{hh}$", r"$h \times h$" + f"\n{h} × {h}",
            "hidden", "block:W_hh", shape_right=True)
-    _block(ax, xr, top - n * u, h * u, n * u, r"$\mathbf{Z}_t$", r"$n \times h$" + f"\n{n} × {h}",
-           "hidden", "block:Z_t")
+    _block(ax, xr, top - n * u, h * u, n * u, "", r"$n \times h$" + f"\n{n} × {h}", "hidden", "block:product")
     mid = top - n * u / 2
     ax.text(xw - gap / 2, mid, r"$\times$", ha="center", va="center", fontsize=18)
     ax.text(xr - 0.35, mid, "=", ha="center", va="center", fontsize=18)
@@ -146,9 +145,12 @@ def draw_concat_step(n: int = 3, d: int = 4, h: int = 5, ax: Axes | None = None)
             fontsize=_SMALL, color="#333333").set_gid("shape:left")
     ax.text(xw + h * u / 2, top + 0.2, rf"$(d + h) \times h = {d + h} \times {h}$", ha="center",
             va="bottom", fontsize=_SMALL, color="#333333").set_gid("shape:right")
+    product = r"$\mathbf{X}_t\mathbf{W}_{xh} + \mathbf{H}_{t-1}\mathbf{W}_{hh}$"
+    ax.text(xr + h * u / 2, top + 0.2, product, ha="center", va="bottom", fontsize=_SMALL + 1,
+            color="#222222").set_gid("label:product")
     ax.text(width / 2 - 0.2, -1.05,
-            r"$\mathbf{Z}_t = \mathbf{X}_t\mathbf{W}_{xh} + \mathbf{H}_{t-1}\mathbf{W}_{hh}$"
-            r"$\quad$(then $\mathbf{H}_t = \phi(\mathbf{Z}_t + \mathbf{b}_h)$)",
+            r"then $\mathbf{H}_t = \phi(\mathbf{X}_t\mathbf{W}_{xh} + \mathbf{H}_{t-1}\mathbf{W}_{hh}"
+            r" + \mathbf{b}_h)$",
             ha="center", va="center", fontsize=_SMALL + 1, color="#222222")
     return fig
 
