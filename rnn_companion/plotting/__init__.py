@@ -9,6 +9,9 @@ One submodule per part of the book; import from them directly, e.g.
   (chapters 1 to 4);
 - :mod:`rnn_companion.plotting.layouts`: stacked, bidirectional and packed layouts of
   ``torch.nn.RNN`` (chapter 4), Elman's and Jordan's networks unit by unit (chapters 7, 8);
+- :mod:`rnn_companion.plotting.graphs`: computational graphs (one step as one product, the
+  unrolled graph with its gradient paths, truncated BPTT; chapters 2 and 5);
+- :mod:`rnn_companion.plotting.spread`: results over several seeds, mean and range;
 - :mod:`rnn_companion.plotting.curves`: training curves and gradient norms (training
   chapters);
 - :mod:`rnn_companion.plotting.experiments`: the Elman (1990) and Jordan (1986)
