@@ -101,18 +101,20 @@ def _initial(state: Array | None, n: int, h: int, dtype: Any, name: str) -> Arra
     return state
 
 
+def _init(names: tuple[str, ...], d: int, h: int, rng: np.random.Generator, dtype: Any) -> Params:
+    k = 1.0 / np.sqrt(h)
+    shapes = {n: (d, h) if n.startswith("W_x") else (h, h) if n.startswith("W_h") else (h,) for n in names}
+    return {n: rng.uniform(-k, k, size=s).astype(dtype) for n, s in shapes.items()}
+
+
 def init_gru(d: int, h: int, *, rng: np.random.Generator, dtype: Any = np.float64) -> Params:
     """Random GRU parameters, uniform in ``(-1/sqrt(h), 1/sqrt(h))`` like ``torch.nn.GRU``."""
-    k = 1.0 / np.sqrt(h)
-    shapes = {name: (d, h) if name.startswith("W_x") else (h, h) if name.startswith("W_h") else (h,) for name in GRU_PARAMS}
-    return {name: rng.uniform(-k, k, size=s).astype(dtype) for name, s in shapes.items()}
+    return _init(GRU_PARAMS, d, h, rng, dtype)
 
 
 def init_lstm(d: int, h: int, *, rng: np.random.Generator, dtype: Any = np.float64) -> Params:
     """Random LSTM parameters, uniform in ``(-1/sqrt(h), 1/sqrt(h))`` like ``torch.nn.LSTM``."""
-    k = 1.0 / np.sqrt(h)
-    shapes = {name: (d, h) if name.startswith("W_x") else (h, h) if name.startswith("W_h") else (h,) for name in LSTM_PARAMS}
-    return {name: rng.uniform(-k, k, size=s).astype(dtype) for name, s in shapes.items()}
+    return _init(LSTM_PARAMS, d, h, rng, dtype)
 
 
 # --------------------------------------------------------------------------- GRU
@@ -278,10 +280,10 @@ def _from_torch(state: Mapping[str, Any], gates: tuple[str, ...], what: str) -> 
     if W_ih.shape[0] % k or W_hh.shape != (W_ih.shape[0], W_ih.shape[0] // k):
         raise ValueError(f"torch.nn.{what} weights must be ({k}h, d) and ({k}h, h), got {W_ih.shape} and {W_hh.shape}")
     return {
-        **{f"W_x{g}": w.T.copy() for g, w in zip(gates, np.split(W_ih, k))},
-        **{f"W_h{g}": w.T.copy() for g, w in zip(gates, np.split(W_hh, k))},
-        **{f"b_i{g}": b for g, b in zip(gates, np.split(b_ih, k))},
-        **{f"b_h{g}": b for g, b in zip(gates, np.split(b_hh, k))},
+        **{f"W_x{g}": w.T.copy() for g, w in zip(gates, np.split(W_ih, k), strict=True)},
+        **{f"W_h{g}": w.T.copy() for g, w in zip(gates, np.split(W_hh, k), strict=True)},
+        **{f"b_i{g}": b for g, b in zip(gates, np.split(b_ih, k), strict=True)},
+        **{f"b_h{g}": b for g, b in zip(gates, np.split(b_hh, k), strict=True)},
     }
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -50,17 +51,22 @@ def _prepare(a: Tensor, b: Tensor, h0: Tensor | None) -> tuple[Tensor, Tensor, T
         if not x.is_floating_point():
             raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")
     if a.dim() < 1 or b.dim() < 1:
-        raise ValueError(f"a and b must have a leading time dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(f"a and b need a leading time dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     try:
-        a, b = torch.broadcast_tensors(a, b)
-    except RuntimeError:
+        shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
         raise ValueError(
             f"a and b must broadcast to one shape (T, ...), got {tuple(a.shape)} and {tuple(b.shape)}"
         ) from None
+    a, b = a.expand(shape), b.expand(shape)  # autograd sums the gradient of a broadcast argument
     if h0 is not None:
-        if torch.broadcast_shapes(h0.shape, b.shape[1:]) != b.shape[1:]:
-            raise ValueError(f"h0 must broadcast to one step {tuple(b.shape[1:])}, got {tuple(h0.shape)}")
-        h0 = h0.expand(b.shape[1:])
+        try:
+            fits = np.broadcast_shapes(tuple(h0.shape), shape[1:]) == shape[1:]
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"h0 must broadcast to one step {shape[1:]}, got {tuple(h0.shape)}")
+        h0 = h0.expand(shape[1:])
     return a, b, h0
 
 
@@ -72,7 +78,7 @@ def sequential_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     a, b, h0 = _prepare(a, b, h0)
     h = torch.zeros_like(b[0]) if h0 is None else h0
     states = []
-    for a_t, b_t in zip(a.unbind(0), b.unbind(0)):  # unbind: one autograd node, not T
+    for a_t, b_t in zip(a.unbind(0), b.unbind(0), strict=True):  # unbind: one autograd node, not T
         h = a_t * h + b_t
         states.append(h)
     return torch.stack(states) if states else b.clone()
@@ -150,7 +156,10 @@ class _LinearScan(torch.autograd.Function):
         a, h, h0 = ctx.saved_tensors
         # g_t = dL/dh_t in total: g_T = grad_h_T, g_t = grad_h_t + a_{t+1} g_{t+1}, a scan backwards in time
         a_next = torch.cat((a[1:], torch.zeros_like(a[:1])))  # (T, ...): a_{t+1}, nothing after T
-        g = _LinearScan.apply(a_next.flip(0), grad_h.flip(0), None, ctx.method).flip(0)
+        g_reversed = _LinearScan.apply(  # type: ignore[no-untyped-call]  # torch's stub leaves apply untyped
+            a_next.flip(0), grad_h.flip(0), None, ctx.method
+        )
+        g = g_reversed.flip(0)
         h_prev = torch.cat((h0.unsqueeze(0), h[:-1]))  # (T, ...): h_{t-1}
         grad_a = g * h_prev if ctx.needs_input_grad[0] else None
         grad_h0 = a[0] * g[0] if ctx.has_h0 and ctx.needs_input_grad[2] else None
@@ -180,7 +189,7 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None, *, method: str =
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     a, b, h0 = _prepare(a, b, h0)
-    out: Tensor = _LinearScan.apply(a, b, h0, method)
+    out: Tensor = _LinearScan.apply(a, b, h0, method)  # type: ignore[no-untyped-call]  # torch's stub is untyped
     return out
 
 
