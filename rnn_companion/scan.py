@@ -76,12 +76,14 @@ def sequential_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     Differentiable through autograd. ``a`` and ``b``: ``(T, ...)``; returns ``(T, ...)``.
     """
     a, b, h0 = _prepare(a, b, h0)
+    if b.shape[0] == 0:
+        return b.clone()
     h = torch.zeros_like(b[0]) if h0 is None else h0
     states = []
     for a_t, b_t in zip(a.unbind(0), b.unbind(0), strict=True):  # unbind: one autograd node, not T
         h = a_t * h + b_t
         states.append(h)
-    return torch.stack(states) if states else b.clone()
+    return torch.stack(states)
 
 
 def scan_levels(T: int) -> list[int]:
@@ -148,7 +150,7 @@ class _LinearScan(torch.autograd.Function):
         h = _scan_values(a, b, h0, method)
         ctx.method = method
         ctx.has_h0 = h0 is not None
-        ctx.save_for_backward(a, h, h0 if h0 is not None else torch.zeros_like(h[:1].squeeze(0)))
+        ctx.save_for_backward(a, h, h0 if h0 is not None else h.new_zeros(h.shape[1:]))
         return h
 
     @staticmethod
