@@ -59,9 +59,9 @@ Params = dict[str, Array]
 
 GRU_GATES = ("r", "z", "n")
 LSTM_GATES = ("i", "f", "g", "o")
-#: Parameter names of a GRU: input and recurrent weights per gate, biases ``b_r, b_z, b_xn, b_hn``.
+#: Parameter names of a GRU (input and recurrent weights per gate, then the biases ``b_r, b_z, b_xn, b_hn``).
 GRU_PARAMS = tuple(f"W_x{g}" for g in GRU_GATES) + tuple(f"W_h{g}" for g in GRU_GATES) + ("b_r", "b_z", "b_xn", "b_hn")
-#: Parameter names of an LSTM: input and recurrent weights per gate, one bias per gate.
+#: Parameter names of an LSTM (input and recurrent weights per gate, then one bias per gate).
 LSTM_PARAMS = (
     tuple(f"W_x{g}" for g in LSTM_GATES) + tuple(f"W_h{g}" for g in LSTM_GATES) + tuple(f"b_{g}" for g in LSTM_GATES)
 )

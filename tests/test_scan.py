@@ -148,3 +148,23 @@ def test_log_space_scan_loses_precision_as_log_A_grows() -> None:
     err_scan = float((linear_scan(a, b).double() - ref).abs().max())
     assert err_scan < 1e-6
     assert err_log > 100 * err_scan
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 16, 37])
+def test_the_rounds_drawn_in_the_chapter_compute_the_scan(T: int) -> None:
+    # Replaying plotting.gated.blelloch_rounds with the operator (a2, b2) o (a1, b1) = (a2 a1, a2 b1 + b2)
+    # must give every state: the diagram shows the algorithm that linear_scan runs.
+    pytest.importorskip("matplotlib")
+    from rnn_companion.plotting.gated import blelloch_rounds
+
+    a, b = _coefficients(T, seed=T)
+    A, B = a.clone(), b.clone()
+    rounds = blelloch_rounds(T)
+    for pairs in rounds:
+        for src, dst in pairs:  # within a round the pairs are independent
+            A[dst], B[dst] = A[dst] * A[src], A[dst] * B[src] + B[dst]
+    torch.testing.assert_close(B, _loop(a, b, None), rtol=1e-12, atol=1e-12)
+    depth = T.bit_length() - 1  # floor(log2 T)
+    assert len(rounds) <= 2 * depth
+    if T == 2**depth and T > 1:
+        assert len(rounds) == 2 * depth - 1

@@ -56,15 +56,15 @@ __all__ = [
 
 SCHEMA = "rnn_companion.bench.scan/1"
 CONTENDERS = ("loop", "blelloch", "hillis_steele")
-#: ``(T, batch, width)`` of the narrow cases: one sequence, a small state, growing length.
+#: ``(T, batch, width)`` of the narrow cases (one sequence, a small state, growing length).
 NARROW = [(T, 1, 32) for T in (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)]
-#: The wide cases: a large state per step, where the scan's extra memory traffic dominates.
+#: The wide cases (a large state per step, where the scan's extra memory traffic dominates).
 WIDE = [(T, 16, 1024) for T in (256, 1024, 2048)]
 #: The cases of ``--quick`` (a smoke test).
 QUICK = {"narrow": [(64, 1, 32), (256, 1, 32)], "wide": [(64, 8, 256)]}
 #: The contenders of each group.
 GROUP_CONTENDERS = {"narrow": CONTENDERS, "wide": ("loop", "blelloch")}
-#: The project's target: at this case the Blelloch scan is at least ``min_speedup`` times faster than the loop.
+#: The project's target (at this case the Blelloch scan is at least ``min_speedup`` times faster than the loop).
 TARGET: dict[str, float] = {"T": 4096, "batch": 1, "width": 32, "min_speedup": 20.0}
 
 
