@@ -6,7 +6,7 @@ of text at once (a batch), which is what makes it fast enough for the book.
 
 Shape convention (stated once for this module): row vectors and **time-major** batches, as in
 the book's source notation. Token ids are integer arrays ``(T, B)``: ``T`` steps of ``B``
-parallel streams. The parameters (a dict, :data:`Params`) are
+parallel streams. The parameters (a dict, ``Params``) are
 
 * ``W_xh (V, H)``, ``W_hh (H, H)``, ``b_h (H,)``: the recurrence over ``V`` characters and
   ``H`` hidden units;
@@ -139,7 +139,7 @@ def clip_global_norm(grads: Params, max_norm: float) -> float:
 
 @dataclass
 class Adam:
-    """Adam (Kingma and Ba), the default of :func:`torch.optim.Adam`, applied in place to a :data:`Params`."""
+    """Adam (Kingma and Ba), the default of :func:`torch.optim.Adam`, applied in place to a ``Params``."""
 
     lr: float = 3e-3
     beta1: float = 0.9

@@ -3,7 +3,7 @@
 The text is ``stdlib_prose.txt``, English prose from the docstrings of Python's standard
 library (PSF licence), shipped in the package (``rnn_companion/data/text/``, recipe and licence in
 its README) so that every reader trains on the same characters. :func:`load_text` reads it
-through :mod:`importlib.resources`.
+through ``importlib.resources``.
 
 Shape convention (stated once for this module): a text is a 1-D sequence of character ids
 ``(N,)``; model batches are **time-major** like ``torch.nn.RNN`` and
@@ -48,7 +48,7 @@ TEXT_CHARS = 80_685
 
 
 def load_text(name: str = TEXT_NAME) -> str:
-    """A text shipped in ``rnn_companion/data/text/``, read with :mod:`importlib.resources`."""
+    """A text shipped in ``rnn_companion/data/text/``, read with ``importlib.resources``."""
     return (resources.files("rnn_companion") / "data" / "text" / name).read_text(encoding="utf-8")
 
 
@@ -188,7 +188,7 @@ class CharRNN(nn.Module):
     (``bias_ih``, ``bias_hh``) where the NumPy model has one, ``b_h``: only their sum matters.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int, *, rnn_cls: type[nn.Module] | None = None) -> None:
+    def __init__(self, vocab_size: int, hidden_size: int, *, rnn_cls: type[torch.nn.Module] | None = None) -> None:
         super().__init__()
         if rnn_cls is None:
             from .elman import ElmanRNN
