@@ -72,18 +72,18 @@ def _check_ids(ids: IntArray, vocab_size: int) -> None:
 
 
 def forward(params: Params, inputs: IntArray, h0: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
-    """Logits ``(T, B, V)`` and hidden states ``(T + 1, B, H)`` (``H[0]`` is ``h0``, zeros by default)."""
+    """Logits ``(T, B, V)`` and hidden states ``hs (T + 1, B, H)``; ``hs[0]`` is ``h0 (B, H)``, zeros by default."""
     inputs = np.asarray(inputs)
     _check_ids(inputs, params["W_xh"].shape[0])
     T, B = inputs.shape
     hidden = params["W_hh"].shape[0]
-    H = np.empty((T + 1, B, hidden))
-    H[0] = 0.0 if h0 is None else h0
+    hs = np.empty((T + 1, B, hidden))
+    hs[0] = 0.0 if h0 is None else h0
     XW = params["W_xh"][inputs] + params["b_h"]  # (T, B, H): one-hot rows times W_xh, plus the bias
     for t in range(T):
-        H[t + 1] = np.tanh(XW[t] + H[t] @ params["W_hh"])  # (B, H)
-    logits = H[1:] @ params["W_hq"] + params["b_q"]  # (T, B, V)
-    return logits, H
+        hs[t + 1] = np.tanh(XW[t] + hs[t] @ params["W_hh"])  # (B, H)
+    logits = hs[1:] @ params["W_hq"] + params["b_q"]  # (T, B, V)
+    return logits, hs
 
 
 def _log_softmax(logits: FloatArray) -> FloatArray:
@@ -103,7 +103,8 @@ def loss_and_grads(
     targets = np.asarray(targets)
     if targets.shape != np.shape(inputs):
         raise ValueError(f"targets must have the shape of inputs {np.shape(inputs)}, got {targets.shape}")
-    logits, H = forward(params, inputs, h0)
+    _check_ids(targets, params["W_hq"].shape[1])
+    logits, hs = forward(params, inputs, h0)
     T, B = targets.shape
     log_p = _log_softmax(logits)  # (T, B, V)
     steps, streams = np.meshgrid(np.arange(T), np.arange(B), indexing="ij")
@@ -113,19 +114,19 @@ def loss_and_grads(
     dO[steps, streams, targets] -= 1.0
     dO /= T * B
     grads: Params = {name: np.zeros_like(p) for name, p in params.items()}
-    hidden = H.shape[-1]
-    grads["W_hq"] = H[1:].reshape(-1, hidden).T @ dO.reshape(T * B, -1)  # (H, V): summed over steps and streams
+    hidden = hs.shape[-1]
+    grads["W_hq"] = hs[1:].reshape(-1, hidden).T @ dO.reshape(T * B, -1)  # (H, V): summed over steps and streams
     grads["b_q"] = dO.sum(axis=(0, 1))  # (V,)
     dH = dO @ params["W_hq"].T  # (T, B, H): gradient reaching each H_t from its own output
     dA = np.empty_like(dH)  # (T, B, H): gradient at the pre-activation of each step
     dH_next = np.zeros((B, hidden))  # (B, H): from step t + 1 through W_hh
     for t in reversed(range(T)):
-        dA[t] = (dH[t] + dH_next) * (1.0 - H[t + 1] ** 2)  # tanh' = 1 - tanh^2
+        dA[t] = (dH[t] + dH_next) * (1.0 - hs[t + 1] ** 2)  # tanh' = 1 - tanh^2
         dH_next = dA[t] @ params["W_hh"].T
-    grads["W_hh"] = H[:-1].reshape(-1, hidden).T @ dA.reshape(-1, hidden)  # (H, H)
+    grads["W_hh"] = hs[:-1].reshape(-1, hidden).T @ dA.reshape(-1, hidden)  # (H, H)
     grads["b_h"] = dA.sum(axis=(0, 1))  # (H,)
     np.add.at(grads["W_xh"], inputs, dA)  # (V, H): each one-hot input selects a row
-    return loss, grads, H[-1]
+    return loss, grads, hs[-1]
 
 
 def clip_global_norm(grads: Params, max_norm: float) -> float:
@@ -248,13 +249,13 @@ def sample(
     """
     if not start:
         raise ValueError("start must contain at least one character id")
-    logits, H = forward(params, np.asarray(start, dtype=np.int64)[:, None])
-    last, h = logits[-1, 0], H[-1]  # (V,), (1, H)
+    logits, hs = forward(params, np.asarray(start, dtype=np.int64)[:, None])
+    last, h = logits[-1, 0], hs[-1]  # (V,), (1, H)
     out: list[int] = []
     for _ in range(n):
         probs = softmax_with_temperature(last, temperature)
         token = int(probs.argmax()) if temperature == 0 else int(rng.choice(len(probs), p=probs))
         out.append(token)
-        logits, H = forward(params, np.array([[token]]), h)
-        last, h = logits[-1, 0], H[-1]
+        logits, hs = forward(params, np.array([[token]]), h)
+        last, h = logits[-1, 0], hs[-1]
     return out

@@ -127,12 +127,18 @@ class CharNGram:
         self.counts: dict[tuple[int, ...], Counter[int]] = {}
         self.totals: dict[tuple[int, ...], int] = {}
 
+    def _ids(self, ids: Sequence[int] | NDArray[np.int64]) -> list[int]:
+        out = [int(i) for i in ids]
+        if out and (min(out) < 0 or max(out) >= self.vocab_size):
+            raise ValueError(f"character ids must lie in [0, {self.vocab_size}), got [{min(out)}, {max(out)}]")
+        return out
+
     def _context(self, ids: Sequence[int], t: int) -> tuple[int, ...]:
         return tuple(ids[max(0, t - self.n + 1) : t])
 
     def fit(self, ids: Sequence[int] | NDArray[np.int64]) -> CharNGram:
         """Count the n-grams of ``ids``; returns ``self``."""
-        ids = [int(i) for i in ids]
+        ids = self._ids(ids)
         self.counts = {}
         for t in range(1, len(ids)):
             self.counts.setdefault(self._context(ids, t), Counter())[ids[t]] += 1
@@ -150,7 +156,7 @@ class CharNGram:
 
     def log_probs(self, ids: Sequence[int] | NDArray[np.int64]) -> NDArray[np.float64]:
         """``log p(ids[t] | context)`` for ``t = 1 .. N - 1``."""
-        ids = [int(i) for i in ids]
+        ids = self._ids(ids)
         out = np.empty(max(0, len(ids) - 1))
         for t in range(1, len(ids)):
             context = self._context(ids, t)

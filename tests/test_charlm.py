@@ -104,6 +104,10 @@ def test_forward_rejects_bad_ids() -> None:
         cr.forward(params, np.array([[0], [5]]))
     with pytest.raises(ValueError, match="shape"):
         cr.forward(params, np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"\[0, 5\), got \[-1, -1\]"):
+        cr.loss_and_grads(params, np.array([[0]]), np.array([[-1]]))
+    with pytest.raises(ValueError, match=r"\[0, 5\), got \[0, 7\]"):
+        CharNGram(2, 5).fit([0, 7, 1])
 
 
 @pytest.mark.parametrize("max_norm", [0.01, 1.0, 1e6])
