@@ -130,11 +130,12 @@ def loss_and_grads(
 
 
 def clip_global_norm(grads: Params, max_norm: float) -> float:
-    """Scale all gradients in place by ``max_norm / norm`` if their global norm exceeds it; returns the norm."""
+    """If the global norm of all gradients exceeds ``max_norm``, scale them in place by
+    ``max_norm / (norm + 1e-6)`` (the rule of ``torch.nn.utils.clip_grad_norm_``); returns the norm."""
     norm = float(np.sqrt(sum(float((g**2).sum()) for g in grads.values())))
     if norm > max_norm:
         for g in grads.values():
-            g *= max_norm / norm
+            g *= max_norm / (norm + 1e-6)
     return norm
 
 
