@@ -118,15 +118,20 @@ class JordanRNN(nn.Module):
             raise ValueError(f"Unknown output_nonlinearity {output_nonlinearity!r}. Select from {tuple(_OUTPUT)}.")
         if not (isinstance(mu, (int, float)) and 0.0 <= mu < 1.0):
             raise ValueError(f"mu must be a number in [0, 1), got {mu!r}")
+        for flag, value in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{flag} must be a bool (True or False), got {value!r} of type {type(value).__name__}")
         self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
         self.nonlinearity, self.output_nonlinearity = nonlinearity, output_nonlinearity
         self.mu, self.bias, self.batch_first = float(mu), bias, batch_first
-        kw = {"device": device, "dtype": dtype}
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size, **kw))
-        self.weight_sh = nn.Parameter(torch.empty(hidden_size, output_size, **kw))
-        self.bias_h = nn.Parameter(torch.empty(hidden_size, **kw)) if bias else None
-        self.weight_ho = nn.Parameter(torch.empty(output_size, hidden_size, **kw))
-        self.bias_o = nn.Parameter(torch.empty(output_size, **kw)) if bias else None
+        def param(*shape: int) -> nn.Parameter:
+            return nn.Parameter(torch.empty(*shape, device=device, dtype=dtype))
+
+        self.weight_ih = param(hidden_size, input_size)
+        self.weight_sh = param(hidden_size, output_size)
+        self.bias_h = param(hidden_size) if bias else None
+        self.weight_ho = param(output_size, hidden_size)
+        self.bias_o = param(output_size) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -176,12 +181,24 @@ class JordanRNN(nn.Module):
         Raises
         ------
         ValueError
-            If ``x``, ``targets`` or ``s0`` has the wrong number of dimensions or a wrong size.
+            If ``x``, ``targets`` or ``s0`` has the wrong number of dimensions or a wrong size, or
+            the sequence is empty.
+        TypeError
+            If ``x``, ``targets`` or ``s0`` has another dtype than the parameters.
         """
         if x.dim() not in (2, 3):
             raise ValueError(f"JordanRNN: Expected input to be 2D or 3D, got {x.dim()}D tensor instead")
         if x.size(-1) != self.input_size:
             raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {x.size(-1)}")
+        length = x.size(1) if (x.dim() == 3 and self.batch_first) else x.size(0)
+        if length == 0:
+            raise ValueError(f"JordanRNN: Expected a sequence of length at least 1, got length 0 (input shape "
+                             f"{tuple(x.shape)})")
+        dtype = self.weight_ih.dtype
+        for name, t in (("input", x), ("targets", targets), ("s0", s0)):
+            if t is not None and t.dtype != dtype:
+                raise TypeError(f"JordanRNN: {name} has dtype {t.dtype} but the parameters have dtype {dtype}; "
+                                f"convert one of them, e.g. x.to({dtype}) or net.to({t.dtype})")
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(1)  # (L, 1, I)

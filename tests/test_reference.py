@@ -291,3 +291,18 @@ def test_source_errors() -> None:
         elman_step(X[0, :, :2], np.zeros((2, 4)), W_xh, W_hh, b_h)
     with pytest.raises(ValueError, match="dH"):
         elman_backward(np.zeros((4, 2, 4)), X, np.zeros((5, 2, 4)), W_xh, W_hh)
+
+
+@pytest.mark.parametrize("layers, bidi, bf", [(1, False, False), (2, True, False), (2, False, True)])
+def test_empty_batch_matches_torch(layers: int, bidi: bool, bf: bool) -> None:
+    """Issue 10: a batch of 0 sequences crashed; torch.nn.RNN returns empty outputs of the right shapes."""
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(I, H, layers, batch_first=bf, bidirectional=bidi).double()
+    x = torch.zeros((0, L, I) if bf else (L, 0, I), dtype=torch.float64)
+    out_t, hn_t = rnn(x)
+    out, hn, cache = rnn_forward(x.numpy(), _numpy_params(rnn), num_layers=layers, batch_first=bf,
+                                 bidirectional=bidi, return_cache=True)
+    assert out.shape == tuple(out_t.shape) and hn.shape == tuple(hn_t.shape)
+    grads = rnn_backward(np.zeros(out.shape), None, cache)
+    assert grads["input"] is not None and grads["input"].shape == x.shape
+    assert all(np.all(grads[k] == 0) for k in _numpy_params(rnn))  # no sequence, no gradient

@@ -194,42 +194,6 @@ def test_lr_decay() -> None:
     assert opt.param_groups[0]["lr"] == pytest.approx(0.125)
 
 
-def test_delayed_recall_targets() -> None:
-    from rnn_companion.training import delayed_recall
-
-    data = delayed_recall(3, 5, 10, 4, n_symbols=3, seed=1)
-    assert len(data) == 3
-    x, y = data[0]
-    assert x.shape == y.shape == (10, 5) and int(x.max()) < 3
-    assert torch.all(y[:4] == -100) and torch.equal(y[4:], x[:-4])
-    assert torch.equal(delayed_recall(3, 5, 10, 4, seed=1)[2][0], delayed_recall(3, 5, 10, 4, seed=1)[2][0])
-
-
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_hidden_grad_norms_match_autograd(nonlinearity: str) -> None:
-    import numpy as np
-
-    from rnn_companion.training import hidden_grad_norms
-
-    rng = np.random.default_rng(0)
-    T, n, d, h = 7, 3, 2, 4
-    X, W_xh, W_hh = rng.normal(size=(T, n, d)), rng.normal(size=(d, h)), rng.normal(size=(h, h)) * 0.8
-    b_h, dH_T = rng.normal(size=(1, h)), rng.normal(size=(n, h))
-    norms = hidden_grad_norms(X, W_xh, W_hh, b_h, dH_T, nonlinearity)
-    # autograd oracle
-    phi = torch.tanh if nonlinearity == "tanh" else torch.relu
-    tX, tW_xh, tW_hh, tb = (torch.tensor(a, requires_grad=True) for a in (X, W_xh, W_hh, b_h))
-    Hs = []
-    Hprev = torch.zeros(n, h, dtype=torch.float64)
-    for t in range(T):
-        Hprev = phi(tX[t] @ tW_xh + Hprev @ tW_hh + tb)
-        Hprev.retain_grad()
-        Hs.append(Hprev)
-    (Hs[-1] * torch.tensor(dH_T)).sum().backward()
-    expected = np.stack([Hs[T - 1 - dist].grad.norm(dim=-1).numpy() for dist in range(T)])
-    np.testing.assert_allclose(norms, expected, rtol=1e-10, atol=1e-14)
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_train_perplexity_sample_on_cuda() -> None:
     seq = [1, 2, 3, 4] * 6
