@@ -66,7 +66,33 @@ _SUBMODULES = (
     "training",
 )
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+__all__ = [
+    "ElmanRNN",
+    "JordanRNN",
+    "available_devices",
+    "rnn_param_count",
+    "source_to_torch",
+    "torch_to_source",
+    "analysis",
+    "bench",
+    "cli",
+    "datasets",
+    "devices",
+    "elman",
+    "elman1990",
+    "fast_numpy",
+    "grammar",
+    "jordan",
+    "jordan1986",
+    "ngram",
+    "params",
+    "plotting",
+    "reference",
+    "srn",
+    "stored",
+    "training",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .devices import available_devices

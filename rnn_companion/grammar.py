@@ -32,7 +32,6 @@ import numpy as np
 
 from ._typing import FloatArray
 
-
 __all__ = [
     "TemplateGrammar",
     "elman_grammar",
@@ -168,8 +167,8 @@ class TemplateGrammar:
             raise ValueError("weights must be non-negative, one per template, not all zero")
         self.weights = w / w.sum()
         self.eos = eos
-        words = sorted({word for ws in self.classes.values() for word in ws})
-        self.vocab: tuple[str, ...] = (eos, *words)
+        all_words = sorted({word for ws in self.classes.values() for word in ws})
+        self.vocab: tuple[str, ...] = (eos, *all_words)
         self.index: dict[str, int] = {word: i for i, word in enumerate(self.vocab)}
         self.max_length = max(len(t) for t in self.templates)
         # slot distributions: (template, position) -> array over vocab
@@ -204,7 +203,8 @@ class TemplateGrammar:
 
     def fill(self, template: int, rng: np.random.Generator) -> tuple[str, ...]:
         """The words of template number ``template``, each drawn uniformly from its class (no ``eos``)."""
-        return tuple(str(self.classes[name][rng.integers(len(self.classes[name]))]) for name in self.templates[template])
+        classes = [self.classes[name] for name in self.templates[template]]
+        return tuple(str(words[rng.integers(len(words))]) for words in classes)
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> list[list[str]]:
         """A text of ``n`` independent sentences, reproducible from ``seed``."""
@@ -231,7 +231,8 @@ class TemplateGrammar:
                 if word not in self.index:
                     raise ValueError(f"unknown word {word!r}")
                 joint[i] *= self._slot[i][j][self.index[word]]
-        return joint
+        out: FloatArray = joint
+        return out
 
     def prefix_probability(self, prefix: Sequence[str]) -> float:
         """Probability that a sentence starts with the current sentence's ``prefix``."""
@@ -249,7 +250,8 @@ class TemplateGrammar:
         total = joint.sum()
         if total <= 0:
             raise ValueError(f"the prefix {list(prefix)} has probability zero under the grammar")
-        return joint / total
+        posterior: FloatArray = joint / total
+        return posterior
 
     def next_word_distribution(self, prefix: Sequence[str]) -> FloatArray:
         """Exact ``p(w | prefix)`` over :attr:`vocab`, shape ``(V,)``, summing to 1.
@@ -260,7 +262,7 @@ class TemplateGrammar:
         post = self.template_posterior(words)
         p = np.zeros(len(self.vocab))
         m = len(words)
-        for i, t in enumerate(self.templates):
+        for i in range(len(self.templates)):
             if post[i] > 0:
                 p += post[i] * self._slot[i][m]
         return p

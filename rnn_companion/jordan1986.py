@@ -45,7 +45,8 @@ def jordan_generate(net: JordanRNN, task: JordanTask) -> FloatArray:
     x, _ = _task_tensors(task, _dtype(net))
     with torch.no_grad():
         y, _, _ = net(x)
-    return y.numpy().astype(np.float64)
+    out: FloatArray = y.numpy().astype(np.float64)
+    return out
 
 
 def jordan_correct(outputs: FloatArray, task: JordanTask) -> np.ndarray[tuple[int, ...], np.dtype[np.bool_]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -70,7 +70,8 @@ class NGramLM:
         p = np.full(len(self.vocab), self.k)
         for word, c in self.counts.get(context, {}).items():
             p[self.index[word]] += c
-        return p / p.sum()
+        probs: FloatArray = p / p.sum()
+        return probs
 
     def log_probs(self, text: Sequence[Sequence[str]]) -> FloatArray:
         """``log p(w_t | context)`` for every token of ``text``, in order."""
@@ -78,7 +79,7 @@ class NGramLM:
         out = []
         for sentence in text:
             for context, word in self._contexts(sentence):
-                counter = self.counts.get(context, {})
+                counter: Mapping[str, int] = self.counts.get(context, {})
                 total = sum(counter.values())
                 out.append(math.log((counter.get(word, 0) + self.k) / (total + self.k * V)))
         return np.array(out)

@@ -100,7 +100,8 @@ def _sigmoid(a: FloatArray) -> FloatArray:
 
 def _rowmul(v: FloatArray, W: FloatArray) -> FloatArray:
     """``v (S, a) @ W (S, a, b) -> (S, b)``, one product per network."""
-    return np.matmul(v[:, None, :], W)[:, 0]
+    out: FloatArray = np.matmul(v[:, None, :], W)[:, 0]
+    return out
 
 
 def _as_streams(x: FloatArray, S: int) -> FloatArray:
@@ -116,7 +117,8 @@ def _as_streams(x: FloatArray, S: int) -> FloatArray:
 
 
 def _context(context: FloatArray | float, S: int, h: int) -> FloatArray:
-    return np.broadcast_to(np.asarray(context, dtype=np.float64), (S, h)).copy()
+    C: FloatArray = np.broadcast_to(np.asarray(context, dtype=np.float64), (S, h)).copy()
+    return C
 
 
 # --------------------------------------------------------------------------- one online step

@@ -34,13 +34,13 @@ class StoredRecord(TypedDict):
 
 def data_files(folder: str) -> list[str]:
     """Names of the ``*.json`` files in ``rnn_companion/data/<folder>``, sorted."""
-    root = files("rnn_companion").joinpath("data", folder)
+    root = files("rnn_companion").joinpath("data").joinpath(folder)
     return sorted(p.name for p in root.iterdir() if p.name.endswith(".json"))
 
 
 def read_data(folder: str, name: str) -> object:
     """The parsed JSON file ``rnn_companion/data/<folder>/<name>``."""
-    text = files("rnn_companion").joinpath("data", folder, name).read_text(encoding="utf-8")
+    text = files("rnn_companion").joinpath("data").joinpath(folder).joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
 
 

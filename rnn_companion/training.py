@@ -130,7 +130,10 @@ def global_grad_norm(parameters: Iterable[Tensor]) -> float:
     grads = _grads(parameters)
     if not grads:
         return 0.0
-    return float(torch.sqrt(sum((g.detach().double() ** 2).sum() for g in grads)))
+    total = torch.zeros((), dtype=torch.float64)
+    for g in grads:
+        total = total + (g.detach().double() ** 2).sum()
+    return float(torch.sqrt(total))
 
 
 def clip_grad_norm(parameters: Iterable[Tensor], max_norm: float) -> tuple[float, bool]:
@@ -172,12 +175,12 @@ def truncated_forward(
     if k < 1:
         raise ValueError("k must be >= 1")
     outputs = []
+    carried = state
     for start in range(0, inputs.shape[0], k):
-        if state is not None:
-            state = state.detach()
-        out, state = model(inputs[start : start + k], state)
+        out, last = model(inputs[start : start + k], None if carried is None else carried.detach())
         outputs.append(out)
-    return torch.cat(outputs, dim=0), state
+        carried = last
+    return torch.cat(outputs, dim=0), last
 
 
 def streams_from_sentences(sentences: Sequence[Sequence[int]], n_streams: int) -> list[list[int]]:
@@ -234,7 +237,8 @@ def _progress(iterable: Iterable[_T], progress: bool | None, total: int) -> Iter
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc="epochs")
+    bar: Iterable[_T] = tqdm(iterable, total=total, desc="epochs")
+    return bar
 
 
 def train(
@@ -324,7 +328,9 @@ def train(
 
 
 @torch.no_grad()
-def evaluate_nll(model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True) -> float:
+def evaluate_nll(
+    model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True
+) -> float:
     """Mean negative log-likelihood per scored target token (nats), carrying the state across batches."""
     was_training = model.training
     model.eval()

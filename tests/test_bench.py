@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {"schema", "tag", "date", "command", "machine", "versions", "settings", "floor", "results", "skipped"}
 MACHINE_KEYS = {"cpu", "cpu_count", "platform", "gpu", "loadavg_start", "loadavg_end"}
 VERSION_KEYS = {"python", "torch", "numpy", "rnn_companion", "cuda", "cudnn"}
-SETTINGS_KEYS = {"threads", "blas_threads_env", "repeats", "warmup", "min_time_s", "clock", "cuda_allow_tf32", "dtype", "seed", "devices",
+SETTINGS_KEYS = {"threads", "blas_threads_env", "repeats", "warmup", "min_time_s", "clock", "cuda_allow_tf32", "dtype",
+                 "seed", "devices",
                  "passes", "layers", "sizes"}
 RECORD_KEYS = {"size", "T", "batch", "input", "hidden", "layers", "device", "pass", "contender", "label", "baseline",
                "number", "times_s", "median_s", "q1_s", "q3_s", "min_s", "max_s", "ratio", "target",

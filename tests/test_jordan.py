@@ -100,11 +100,13 @@ def test_batch_first_and_unbatched() -> None:
         torch.testing.assert_close(y_bf, y.transpose(0, 1))
         torch.testing.assert_close(h_bf, h.transpose(0, 1))
         torch.testing.assert_close(s_bf, s)
-        y_u, h_u, s_u = net(x[:, 1], targets=None if targets is None else targets[:, 1], s0=torch.zeros(O, dtype=torch.float64))
+        y_u, h_u, s_u = net(x[:, 1], targets=None if targets is None else targets[:, 1],
+                            s0=torch.zeros(O, dtype=torch.float64))
         torch.testing.assert_close(y_u, y[:, 1])
         torch.testing.assert_close(h_u, h[:, 1])
         torch.testing.assert_close(s_u, s[1])
-        ry, rh, rs = jordan_forward(x[:, 1].numpy(), _np_params(net), None, None if targets is None else targets[:, 1].numpy(), mu=0.3)
+        ry, rh, rs = jordan_forward(x[:, 1].numpy(), _np_params(net), None,
+                                    None if targets is None else targets[:, 1].numpy(), mu=0.3)
         np.testing.assert_allclose(ry, y_u.detach().numpy(), rtol=0, atol=1e-12)
         ry, _, _ = jordan_forward(x.transpose(0, 1).numpy(), _np_params(net), mu=0.3, batch_first=True)
         if targets is None:
@@ -135,7 +137,7 @@ def test_gradcheck(mu: float, teacher: bool) -> None:
     params = tuple(p.detach().clone().requires_grad_(True) for p in net.parameters())
 
     def fn(x, s0, *ps):
-        y, h, s = torch.func.functional_call(net, dict(zip(names, ps)), (x,), {"targets": tg, "s0": s0})
+        y, h, s = torch.func.functional_call(net, dict(zip(names, ps, strict=True)), (x,), {"targets": tg, "s0": s0})
         return y, h, s
 
     assert torch.autograd.gradcheck(fn, (x, s0, *params))

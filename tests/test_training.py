@@ -50,7 +50,7 @@ def test_clip_matches_torch(max_norm: float) -> None:
         norms.append(norm)
         grads.append([p.grad.clone() for p in model.parameters()])
     assert norms[0] == pytest.approx(norms[1], rel=1e-5)
-    for a, b in zip(*grads):
+    for a, b in zip(*grads, strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -92,7 +92,7 @@ def test_train_tbptt_gradient_matches_detached_autograd() -> None:
     F.cross_entropy(logits.reshape(-1, 5), y.reshape(-1)).backward()
     lr = 0.1
     train(model, [(x, y)], epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=lr), tbptt_steps=4)
-    for p, q in zip(model.parameters(), expected.parameters()):
+    for p, q in zip(model.parameters(), expected.parameters(), strict=True):
         torch.testing.assert_close(p.detach(), (q - lr * q.grad).detach())
 
 
@@ -158,7 +158,8 @@ def test_sample_temperature_frequencies() -> None:
 
     out = sample(Fixed(), [0], 20000, temperature=2.0, generator=torch.Generator().manual_seed(0))
     freq = torch.bincount(torch.tensor(out), minlength=3).double() / len(out)
-    torch.testing.assert_close(freq, torch.softmax(torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), 0), atol=0.015, rtol=0)
+    expected = torch.softmax(torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), 0)
+    torch.testing.assert_close(freq, expected, atol=0.015, rtol=0)
 
 
 def test_train_decreases_loss_and_records_history() -> None:
@@ -177,7 +178,7 @@ def test_train_decreases_loss_and_records_history() -> None:
     assert hist.metric("nll")[-1] < 0.2 * before
     assert hist.epoch_loss[-1] < hist.epoch_loss[0]
     assert any(hist.clipped)
-    assert all(c == (n > 0.5) for n, c in zip(hist.grad_norm, hist.clipped))
+    assert all(c == (n > 0.5) for n, c in zip(hist.grad_norm, hist.clipped, strict=True))
 
 
 def test_train_is_silent(capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,8 @@ ratio of at most 1.0 to ``torch.nn.RNN``.
 
 Contenders: ``torch`` (``torch.nn.RNN``, the baseline of every ratio; on CUDA it runs cuDNN),
 ``elman`` (:class:`~rnn_companion.elman.ElmanRNN` with the same weights), ``numpy``
-(:mod:`rnn_companion.fast_numpy`, CPU only) and, on CUDA, ``torch_nocudnn`` (``torch.nn.RNN`` with cuDNN disabled). The contenders
+(:mod:`rnn_companion.fast_numpy`, CPU only) and, on CUDA, ``torch_nocudnn`` (``torch.nn.RNN``
+with cuDNN disabled). The contenders
 of one case are interleaved: each of ``repeats`` rounds runs every contender once, in a shuffled
 order, and one sample is the mean time of ``number`` back-to-back calls (``number`` is chosen per
 contender so that a sample lasts at least ``min_time`` seconds). CUDA samples are measured with
@@ -93,7 +94,6 @@ from .sizes import (
     target_for,
 )
 from .timing import CpuTimer, summarize
-
 
 if TYPE_CHECKING:
     from .core import run

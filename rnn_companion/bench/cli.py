@@ -92,7 +92,9 @@ def build_parser(prog: str = "rnn-companion-bench") -> argparse.ArgumentParser:
     p.add_argument("--tag", help="a label stored in the JSON (default: main, or sweep with --sweep)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument("--no-floor", action="store_true", help="skip the peak-GEMM and per-step-overhead probes")
-    p.add_argument("--quick", action="store_true", help=f"size {','.join(map(str, QUICK_SIZE))}, 1 repeat: a smoke test")
+    p.add_argument(
+        "--quick", action="store_true", help=f"size {','.join(map(str, QUICK_SIZE))}, 1 repeat: a smoke test"
+    )
     p.add_argument(
         "--sweep", action="store_true",
         help="the 12 sizes T=50, batch 1/16/256, input=hidden 16..1024, 1 layer, forward only, 5 repeats "

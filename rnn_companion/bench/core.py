@@ -158,7 +158,7 @@ def run(
     for dev_name in devices:
         kind = torch.device(dev_name).type
         if "numpy" in contenders and kind != "cpu":
-            skipped.append({"contender": "numpy", "device": dev_name, "reason": "the NumPy contender runs on the CPU only"})
+            skipped.append({"contender": "numpy", "device": dev_name, "reason": "the NumPy contender is CPU only"})
         if "torch_nocudnn" in contenders and kind != "cuda":
             skipped.append({"contender": "torch_nocudnn", "device": dev_name, "reason": "cuDNN exists on CUDA only"})
     cases = [Case(name, dims, nl, dev, p) for name, dims in sizes for nl in layers for dev in devices for p in passes]

@@ -103,7 +103,7 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float],
 def _polyline_arrow(ax: Axes, points: list[tuple[float, float]], *, fixed: bool = True) -> None:
     """A right-angled connector through ``points``; the arrow head is on the last segment."""
     color = COLORS["grey"] if fixed else "#222222"
-    xs, ys = zip(*points[:-1])
+    xs, ys = zip(*points[:-1], strict=True)
     ax.plot(xs, ys, color=color, linewidth=1.6, linestyle=(0, (4, 3)) if fixed else "-",
             solid_capstyle="butt", zorder=2)
     _arrow(ax, points[-2], points[-1], fixed=fixed)

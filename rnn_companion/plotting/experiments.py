@@ -268,7 +268,8 @@ def plot_jordan_rollout(
     fig, panels = _panels(axes, 6.4, 3.8 if nrows == 2 else 2.2, nrows, 1, sharex=True)
     T = outputs.shape[0]
     ax = panels[0]
-    ax.imshow(outputs.T, aspect="auto", cmap="Greys", vmin=0, vmax=1, extent=(-0.5, T - 0.5, len(action_names) - 0.5, -0.5))
+    ax.imshow(outputs.T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
+              extent=(-0.5, T - 0.5, len(action_names) - 0.5, -0.5))
     ax.set_yticks(range(len(action_names)), list(action_names))
     ax.set_ylabel("output unit")
     ax.grid(False)

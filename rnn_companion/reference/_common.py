@@ -25,11 +25,14 @@ def activate(z: Array, nonlinearity: str) -> Array:
 
 def derivative(h: Array, nonlinearity: str) -> Array:
     """``phi'(z)`` written with the activation ``h = phi(z)``."""
+    d: Array
     if nonlinearity == "tanh":
-        return 1 - h * h
-    if nonlinearity == "relu":
-        return (h > 0).astype(h.dtype)
-    return h * (1 - h)  # sigmoid
+        d = 1 - h * h
+    elif nonlinearity == "relu":
+        d = (h > 0).astype(h.dtype)
+    else:  # sigmoid
+        d = h * (1 - h)
+    return d
 
 
 def check_nonlinearity(nonlinearity: str, allowed: tuple[str, ...], what: str = "nonlinearity") -> None:

@@ -27,7 +27,9 @@ def elman_step(
     if X_t.shape[-1] != W_xh.shape[0]:
         raise ValueError(f"X_t has {X_t.shape[-1]} features but W_xh expects {W_xh.shape[0]} (W_xh shape {W_xh.shape})")
     if H_prev.shape[-1] != W_hh.shape[0]:
-        raise ValueError(f"H_prev has {H_prev.shape[-1]} units but W_hh expects {W_hh.shape[0]} (W_hh shape {W_hh.shape})")
+        raise ValueError(
+            f"H_prev has {H_prev.shape[-1]} units but W_hh expects {W_hh.shape[0]} (W_hh shape {W_hh.shape})"
+        )
     Z = X_t @ W_xh + H_prev @ W_hh + np.reshape(b_h, (1, -1))  # (n, h)
     return activate(Z.astype(np.result_type(Z, 0.0)), nonlinearity)
 

@@ -41,7 +41,9 @@ class RNNCache:
     unbatched: bool
 
 
-def initial_state(h0: ArrayLike | None, shape: tuple[int, int, int], unbatched: bool, dtype: np.dtype[np.floating]) -> Array:
+def initial_state(
+    h0: ArrayLike | None, shape: tuple[int, int, int], unbatched: bool, dtype: np.dtype[np.floating]
+) -> Array:
     if h0 is None:
         return np.zeros(shape, dtype=dtype)
     a = as_numeric(h0, "h0")
