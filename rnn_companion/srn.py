@@ -22,7 +22,7 @@ Both ways of training are plain gradient descent on the squared error
   weights is ignored: one-step backpropagation). :func:`srn_online_step` is that step, and
   :func:`train_srn` applies it step after step.
 * ``method="bptt"``: backpropagation through time within windows of ``window`` steps, the
-  recursion of :func:`rnn_companion.reference.elman_backward` (``G_t = dH_t + dZ_{t+1} W_hh^T``,
+  recursion of :func:`rnn_companion.reference.book_notation.elman_backward` (``G_t = dH_t + dZ_{t+1} W_hh^T``,
   ``dZ_t = H_t (1 - H_t) * G_t``): the error of a window is backpropagated to the window's
   start, then the weights change once (the context entering the window is held fixed).
 

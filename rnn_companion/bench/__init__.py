@@ -11,7 +11,7 @@ Run it as ``rnn-companion bench``, ``python -m rnn_companion.bench`` or ``rnn-co
 
 One module per part: :mod:`~rnn_companion.bench.sizes` (what is measured and the targets),
 :mod:`~rnn_companion.bench.timing` (timers, medians, the machine's floor),
-:mod:`~rnn_companion.bench.core` (the contenders and :func:`run`),
+:mod:`~rnn_companion.bench.core` (the contenders and :func:`~rnn_companion.bench.core.run`),
 :mod:`~rnn_companion.bench.report` (the JSON schema, the tables, the stored runs) and
 :mod:`~rnn_companion.bench.cli` (the command line).
 

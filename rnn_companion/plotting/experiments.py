@@ -85,7 +85,7 @@ def plot_xor_cycle(
 def plot_xor_gaps(gaps: Mapping[str, npt.ArrayLike], threshold: float = 0.05, *, ax: Axes | None = None) -> Figure:
     """One dot per network: how much lower the error is at the predictable position.
 
-    ``gaps`` maps a label to ``(S,)`` values of :func:`rnn_companion.experiments.dip_gap`.
+    ``gaps`` maps a label to ``(S,)`` values of :func:`rnn_companion.analysis.dip_gap`.
     """
     fig, ax = figure_and_axes(ax, 6.4, 2.8)
     rng = np.random.default_rng(0)  # jitter only

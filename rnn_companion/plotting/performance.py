@@ -1,9 +1,9 @@
 """Plots of stored benchmark results (the JSON written by ``rnn-companion-bench --json``).
 
 Nothing here times anything, and nothing here builds a table: every function draws a run, the
-dictionary that :func:`rnn_companion.bench.load_runs` returns for one JSON file (its schema is
+dictionary that :func:`rnn_companion.bench.report.load_runs` returns for one JSON file (its schema is
 :class:`rnn_companion.bench.report.BenchRun`), selecting records with
-:func:`rnn_companion.bench.records`. Sizes are ``(T, batch, input, hidden)`` as in the benchmark.
+:func:`rnn_companion.bench.report.records`. Sizes are ``(T, batch, input, hidden)`` as in the benchmark.
 Every function takes an optional ``ax`` (``axes`` for several panels) and returns the Figure.
 """
 

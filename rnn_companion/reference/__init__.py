@@ -4,20 +4,17 @@ This subpackage is the oracle of the package: plain loops over time, one formula
 buffers or index tricks. (:mod:`rnn_companion.fast_numpy` is the tuned NumPy contender of the
 benchmark, tested against this one.)
 
-One module per notation, each stating its shapes once:
+One module per notation, each stating its shape convention once:
 
-* PyTorch notation (:func:`rnn_forward`, :func:`rnn_backward`, :func:`jordan_forward`):
-  **time-major** like ``torch.nn.RNN``: input ``(L, N, H_in)`` (``(N, L, H_in)`` with
-  ``batch_first=True``, or unbatched ``(L, H_in)``), output ``(L, N, D * H)``, hidden state
-  ``(D * num_layers, N, H)``, ``D = 2`` for a bidirectional RNN and ``1`` otherwise. Weights are
-  named and shaped as in the ``torch.nn.RNN`` state_dict, e.g. ``weight_ih_l0`` is ``(H, H_in)``,
-  so ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
-* The book's notation (:func:`elman_step`, :func:`elman_forward`, :func:`elman_backward`,
-  :func:`output_layer`, :func:`output_layer_backward`): row-vector minibatches, ``X_t`` is
-  ``(n, d)``, ``H_t`` is ``(n, h)``, ``O_t`` is ``(n, q)``; a sequence is ``X`` of shape
-  ``(T, n, d)``; ``W_xh (d, h)``, ``W_hh (h, h)``, ``b_h (1, h)`` or ``(h,)``, ``W_hq (h, q)``,
-  ``b_q (1, q)`` or ``(q,)``, so ``H_t = phi(X_t W_xh + H_{t-1} W_hh + b_h)``.
+* :mod:`rnn_companion.reference.torch_notation`: ``rnn_forward`` and ``rnn_backward``, a
+  multi-layer, bidirectional ``torch.nn.RNN`` in PyTorch's time-major notation, with weights
+  named as its state_dict;
+* :mod:`rnn_companion.reference.book_notation`: ``elman_step``, ``elman_forward``,
+  ``elman_backward``, ``output_layer`` and ``output_layer_backward`` in the book's row-vector
+  notation, ``H_t = phi(X_t W_xh + H_{t-1} W_hh + b_h)``;
+* :mod:`rnn_companion.reference.jordan_notation`: ``jordan_forward``, the Jordan network.
 
+Every name is also importable from here (``from rnn_companion.reference import elman_forward``).
 Computations happen in the floating dtype of the inputs (use ``float64`` to compare against
 autograd or finite differences).
 """
