@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from rnn_companion.plotting.curves import plot_grad_norms, plot_loss_curves, plot_perplexity  # noqa: E402
+from rnn_companion.plotting.curves import plot_grad_norms, plot_loss_curves, plot_perplexity
 
 
 @pytest.fixture(autouse=True)

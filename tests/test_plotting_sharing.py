@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from rnn_companion.params import elman_param_count, window_mlp_param_count  # noqa: E402
-from rnn_companion.plotting.sharing import (  # noqa: E402
+from rnn_companion.params import elman_param_count, window_mlp_param_count
+from rnn_companion.plotting.sharing import (
     plot_bidirectional_output,
     plot_param_count_vs_steps,
     plot_step_contributions,
