@@ -64,7 +64,7 @@ def build_parser(prog: str = "rnn-companion-bench") -> argparse.ArgumentParser:
     """The command-line interface of the benchmark."""
     p = argparse.ArgumentParser(
         prog=prog,
-        description="Time the NumPy reference, ElmanRNN and torch.nn.RNN (forward, forward+backward) "
+        description="Time the fast NumPy contender, ElmanRNN and torch.nn.RNN (forward, forward+backward) "
         "and print medians, spreads and ratios to torch.nn.RNN.",
     )
     p.add_argument(

@@ -36,7 +36,7 @@ LABELS = {
     ("torch_nocudnn", "cuda"): "torch.nn.RNN (no cuDNN)",
     ("elman", "cpu"): "ElmanRNN",
     ("elman", "cuda"): "ElmanRNN",
-    ("numpy", "cpu"): "NumPy reference",
+    ("numpy", "cpu"): "NumPy (fast_numpy)",
 }
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Largest allowed difference of a contender's forward output from ``torch.nn.RNN``'s (float32;

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypedDict, cast
 
 from ..stored import data_files, read_data
-from .sizes import SIZES
+from .sizes import SIZES, STEP_SIZES
 
 __all__ = ["SCHEMA", "BenchRecord", "BenchRun", "records", "format_table", "ratio_table", "load_runs"]
 
@@ -96,7 +96,8 @@ def format_table(result: BenchRun) -> str:
         f" {'ratio':>6} {'target':>7} {'met':>4} {'GFLOP/s':>8}",
     ]
     for r in result["results"]:
-        size = r["size"] if r["size"] in SIZES else f"{r['T']},{r['batch']},{r['input']},{r['hidden']}"
+        named = r["size"] in SIZES or r["size"] in STEP_SIZES
+        size = r["size"] if named else f"{r['T']},{r['batch']},{r['input']},{r['hidden']}"
         target = "" if r["target"] is None else f"{r['target']:.2f}"
         met = "" if r["meets_target"] is None else ("yes" if r["meets_target"] else "NO")
         lines.append(
