@@ -45,9 +45,9 @@ def hidden_grad_norms(
 ) -> FloatArray:
     """``||dL/dH_t||`` for a loss that depends on the last state only, by the hand-written BPTT.
 
-    Runs :func:`rnn_companion.reference.book_notation.elman_forward` (``X`` of shape ``(T, n, d)``),
+    Runs :func:`rnn_companion.reference.elman_forward` (``X`` of shape ``(T, n, d)``),
     back-propagates ``dL/dH_T = dH_T`` (``(n, h)``) with
-    :func:`rnn_companion.reference.book_notation.elman_backward` and recovers the total gradient at each state,
+    :func:`rnn_companion.reference.elman_backward` and recovers the total gradient at each state,
     ``dL/dH_t = dZ_{t+1} W_hh^T`` for ``t < T``.
 
     Returns

@@ -108,7 +108,7 @@ def rnn_forward(
     bidirectional: bool = False,
     return_cache: bool = False,
 ) -> tuple[Array, Array] | tuple[Array, Array, RNNCache]:
-    """:func:`rnn_companion.reference.torch_notation.rnn_forward`, arranged for speed (same arguments and results)."""
+    """:func:`rnn_companion.reference.rnn_forward`, arranged for speed (same arguments and results)."""
     check_nonlinearity(nonlinearity, RNN_NONLINEARITIES)
     xt, unbatched = as_time_major(x, batch_first)
     L, N, input_size = xt.shape
@@ -148,7 +148,7 @@ def rnn_forward(
 def rnn_backward(
     grad_output: ArrayLike | None, grad_h_n: ArrayLike | None, cache: RNNCache, *, need_input_grad: bool = True
 ) -> dict[str, Array | None]:
-    """:func:`rnn_companion.reference.torch_notation.rnn_backward`, arranged for speed (same arguments and results).
+    """:func:`rnn_companion.reference.rnn_backward`, arranged for speed (same arguments and results).
 
     With ``need_input_grad=False`` the first layer's input-gradient GEMM is skipped.
     """

@@ -122,8 +122,8 @@ def jordan_rollout(
 
     Returns
     -------
-    outputs, states
-        ``(steps, O)`` each: the outputs, and the state each step saw.
+    tuple of numpy.ndarray
+        ``(outputs, states)``, ``(steps, O)`` each: the outputs, and the state each step saw.
     """
     if perturb_at is not None and perturbation is None:
         raise ValueError(f"perturb_at={perturb_at} needs a perturbation of shape ({net.output_size},), got None")

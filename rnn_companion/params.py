@@ -20,7 +20,7 @@ Counting needs only the standard library: :func:`rnn_param_count` (``torch.nn.RN
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol, Union
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 __all__ = [
+    "ArrayLike",
+    "TensorLike",
+    "HasStateDict",
     "torch_to_source",
     "source_to_torch",
     "as_numeric",
@@ -41,12 +44,24 @@ __all__ = [
     "unshared_rnn_param_count",
 ]
 
-#: A NumPy array, a ``torch.Tensor`` (detached and copied to the CPU) or nested sequences of numbers.
-ArrayLike = Union[npt.ArrayLike, "Tensor"]
+class TensorLike(Protocol):
+    """What the NumPy code needs of a ``torch.Tensor`` (without importing torch): ``detach().cpu().numpy()``."""
+
+    def detach(self) -> TensorLike: ...
+
+    def cpu(self) -> TensorLike: ...
+
+    def numpy(self) -> Array: ...
 
 
-class _HasStateDict(Protocol):
-    def state_dict(self) -> Mapping[str, Tensor]: ...
+class HasStateDict(Protocol):
+    """A module with a ``state_dict()``, such as ``torch.nn.RNN`` or :class:`~rnn_companion.elman.ElmanRNN`."""
+
+    def state_dict(self) -> Mapping[str, TensorLike]: ...
+
+
+#: A NumPy array, a tensor (detached and copied to the CPU) or nested sequences of numbers.
+ArrayLike = npt.ArrayLike | TensorLike
 
 
 def _to_numpy(value: ArrayLike, dtype: npt.DTypeLike | None = None) -> Array:
@@ -124,7 +139,7 @@ def check_rnn_params(
 
 
 def torch_to_source(
-    state_dict_or_module: Mapping[str, ArrayLike] | _HasStateDict,
+    state_dict_or_module: Mapping[str, ArrayLike] | HasStateDict,
     layer: int = 0,
     direction: int = 0,
     dtype: npt.DTypeLike | None = None,

@@ -22,7 +22,7 @@ Both ways of training are plain gradient descent on the squared error
   weights is ignored: one-step backpropagation). :func:`srn_online_step` is that step, and
   :func:`train_srn` applies it step after step.
 * ``method="bptt"``: backpropagation through time within windows of ``window`` steps, the
-  recursion of :func:`rnn_companion.reference.book_notation.elman_backward` (``G_t = dH_t + dZ_{t+1} W_hh^T``,
+  recursion of :func:`rnn_companion.reference.elman_backward` (``G_t = dH_t + dZ_{t+1} W_hh^T``,
   ``dZ_t = H_t (1 - H_t) * G_t``): the error of a window is backpropagated to the window's
   start, then the weights change once (the context entering the window is held fixed).
 
@@ -59,7 +59,7 @@ ELMAN_ASSUMPTIONS: dict[str, str] = {
     "update": "plain gradient descent after every step, no momentum (rate not stated)",
 }
 
-#: SRN parameters by name: ``W_xh``, ``W_hh``, ``b_h``, ``W_hq``, ``b_q`` (see the module docstring).
+# SRN parameters by name: W_xh, W_hh, b_h, W_hq, b_q (see the module docstring)
 Params = dict[str, FloatArray]
 NAMES = ("W_xh", "W_hh", "b_h", "W_hq", "b_q")
 
@@ -156,9 +156,9 @@ def srn_online_step(
 
     Returns
     -------
-    new_params, H, O, sq_err
-        ``params - lr * dE/dparams`` (``E = 1/2 sum (O - target)^2``, context held constant),
-        the hidden state ``(S, h)`` (the next step's context), the output ``(S, q)`` before the
+    tuple
+        ``(new_params, H, O, sq_err)``: ``params - lr * dE/dparams`` (``E = 1/2 sum (O - target)^2``,
+        context held constant), the hidden state ``(S, h)`` (the next step's context), the output ``(S, q)`` before the
         update and ``(S,)`` ``sum (O - target)^2``.
     """
     new = {k: np.array(params[k], dtype=np.float64) for k in NAMES}
@@ -261,8 +261,8 @@ def train_srn(
 
     Returns
     -------
-    params, history
-        The trained parameters and ``(passes, S)``: the mean over steps of
+    tuple
+        ``(params, history)``: the trained parameters and ``(passes, S)``: the mean over steps of
         ``sum_k (O - target)^2`` during each pass.
     """
     if method not in ("elman", "bptt"):

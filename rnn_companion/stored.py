@@ -1,4 +1,4 @@
-"""Results stored with the package (``rnn_companion/data/``), read through :mod:`importlib.resources`.
+"""Results stored with the package (``rnn_companion/data/``), read through ``importlib.resources``.
 
 Shape conventions (stated once for this module): a stored record is the JSON object a command
 line run wrote, with the schema of a :class:`typing.TypedDict` below; arrays are nested lists

@@ -27,7 +27,7 @@ from .report import SCHEMA, BenchRecord, BenchRun, Skipped
 from .sizes import PASSES, Case, Dims, case_flops, target_for
 from .timing import BASELINE, measure_floor, summarize, time_interleaved, timer_for
 
-__all__ = ["CONTENDERS", "LABELS", "THREAD_ENV", "run"]
+__all__ = ["CONTENDERS", "LABELS", "THREAD_ENV", "MAX_DIFF", "run"]
 
 CONTENDERS = ("torch", "elman", "numpy", "torch_nocudnn")
 LABELS = {
@@ -183,7 +183,7 @@ def run(
                 raise RuntimeError(f"{name} differs from torch.nn.RNN by {diffs[name]:.3g} on {case!r} "
                                    f"(expected at most {MAX_DIFF[dev.type]})")
         times, number = time_interleaved(fns, timer_for(dev, clock), repeats=repeats, warmup=warmup,
-                                         min_time=min_time, rng=rng)
+                                         min_time=min_time, shuffle=rng.shuffle)
         stats = summarize(times)
         for name in fns:
             target = None if name == BASELINE else target_for(name, case.pass_, case.size, case.device)

@@ -18,7 +18,8 @@ from typing import TypedDict, cast
 from ..stored import data_files, read_data
 from .sizes import SIZES, STEP_SIZES
 
-__all__ = ["SCHEMA", "BenchRecord", "BenchRun", "records", "format_table", "ratio_table", "load_runs"]
+__all__ = ["SCHEMA", "BenchRecord", "BenchRun", "Skipped", "StoredRun", "records", "format_table", "ratio_table",
+           "load_runs"]
 
 SCHEMA = "rnn_companion.bench/1"
 
@@ -151,7 +152,7 @@ def load_runs(folder: str | os.PathLike[str] | None = None) -> list[StoredRun]:
     """Every ``*.json`` run of this benchmark in ``folder``, sorted by file name.
 
     Without ``folder``, the runs stored with the package (``rnn_companion/data/bench/``, the
-    ones the book plots), read through :mod:`importlib.resources`. Each run gets an extra key
+    ones the book plots), read through ``importlib.resources``. Each run gets an extra key
     ``"file"`` (the file name). Files of another schema are ignored.
     """
     found: list[tuple[str, object]] = []

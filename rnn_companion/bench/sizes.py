@@ -20,6 +20,7 @@ __all__ = [
     "case_flops",
 ]
 
+#: A size ``(T, batch, input, hidden)``.
 Dims = tuple[int, int, int, int]
 
 #: The named sizes ``(T, batch, input, hidden)`` of the default run.
@@ -28,9 +29,9 @@ SIZES: dict[str, Dims] = {
     "B": (1000, 1, 8, 32),
     "C": (50, 256, 256, 512),
 }
-#: The one-step regime of sampling loops (``--step``: forward only, 1 and 2 layers): one step of
-#: one sequence (``S1``) and a few steps of a tiny network (``S5``), where the fixed cost per call
-#: dominates.
+#: The one-step regime of sampling loops, run by ``--step`` forward only with 1 and 2 layers. ``S1``
+#: is one step of one sequence, ``S5`` a few steps of a tiny network; the fixed cost of a call
+#: dominates both.
 STEP_SIZES: dict[str, Dims] = {
     "S1": (1, 1, 128, 128),
     "S5": (5, 2, 4, 4),
@@ -61,7 +62,7 @@ TARGETS: dict[str, dict[str, dict[str | None, float]]] = {
 class Case:
     """One benchmark case: a size, a number of layers, a device and a pass."""
 
-    def __init__(self, size: str, dims: Dims, layers: int, device: str, pass_: str) -> None:
+    def __init__(self, size: str, dims: tuple[int, int, int, int], layers: int, device: str, pass_: str) -> None:
         self.size, self.dims, self.layers, self.device, self.pass_ = size, dims, layers, device, pass_
 
     def __repr__(self) -> str:

@@ -9,7 +9,6 @@ its samples.
 from __future__ import annotations
 
 import math
-import random
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -122,10 +121,11 @@ def summarize(times: Mapping[str, Sequence[float]], baseline: str = BASELINE) ->
 
 def time_interleaved(
     fns: Mapping[str, Callable[[], object]], timer: Timer, *, repeats: int, warmup: int, min_time: float,
-    rng: random.Random,
+    shuffle: Callable[[list[str]], None],
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Warm up every contender, choose each one's ``number`` of calls per sample so that a sample
-    lasts at least ``min_time``, then time ``repeats`` rounds in a shuffled order."""
+    lasts at least ``min_time``, then time ``repeats`` rounds, each in an order ``shuffle`` sets
+    (e.g. ``random.Random(seed).shuffle``)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -137,7 +137,7 @@ def time_interleaved(
     times: dict[str, list[float]] = {name: [] for name in fns}
     order = list(fns)
     for _ in range(repeats):
-        rng.shuffle(order)
+        shuffle(order)
         for name in order:
             times[name].append(timer.measure(fns[name], number[name]))
     return times, number

@@ -9,7 +9,7 @@ one-for-one copies with weight 1, and the decay :math:`\\mu` of Jordan's state u
 Shape convention for array inputs (stated once for this module): a hidden-state trajectory
 ``H`` is a 2-D array of shape ``(T, h)``, row ``t`` holding the hidden state after time step
 ``t + 1`` for one sequence (pick one sequence of a minibatch, e.g. ``H[:, 0, :]`` of the
-``(T, n, h)`` output of :func:`rnn_companion.reference.book_notation.elman_forward`). NumPy arrays and
+``(T, n, h)`` output of :func:`rnn_companion.reference.elman_forward`). NumPy arrays and
 (CPU or GPU, with or without gradient) torch tensors are accepted.
 
 Every function takes an optional ``ax``; without it a new figure of an explicit size is

@@ -45,9 +45,9 @@ def plot_param_count_vs_steps(
 ) -> Figure:
     """Plot parameter counts against the number of time steps ``T``.
 
-    Draws the Elman RNN's constant count (:func:`elman_param_count`), the window MLP's
-    (:func:`window_mlp_param_count`) and, when ``unshared`` is true, an unrolled RNN without
-    sharing (:func:`unshared_rnn_param_count`).
+    Draws the Elman RNN's constant count (:func:`~rnn_companion.params.elman_param_count`), the window MLP's
+    (:func:`~rnn_companion.params.window_mlp_param_count`) and, when ``unshared`` is true, an unrolled RNN without
+    sharing (:func:`~rnn_companion.params.unshared_rnn_param_count`).
 
     Parameters
     ----------

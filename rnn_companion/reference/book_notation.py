@@ -10,9 +10,9 @@ Computations happen in the floating dtype of the inputs.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._typing import Array
-from ..params import ArrayLike
 from ._common import SOURCE_NONLINEARITIES, activate, check_nonlinearity, derivative, float_dtype
 
 __all__ = ["elman_step", "elman_forward", "elman_backward", "output_layer", "output_layer_backward"]

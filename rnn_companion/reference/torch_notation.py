@@ -103,9 +103,10 @@ def rnn_forward(
 
     Returns
     -------
-    output, h_n[, cache]
-        ``output`` ``(L, N, D * H)`` (``(N, L, D * H)`` if ``batch_first``, ``(L, D * H)``
-        unbatched): the last layer's hidden states, both directions concatenated; ``h_n``
+    tuple
+        ``(output, h_n)`` or, with ``return_cache``, ``(output, h_n, cache)``: ``output``
+        ``(L, N, D * H)`` (``(N, L, D * H)`` if ``batch_first``, ``(L, D * H)`` unbatched): the last
+        layer's hidden states, both directions concatenated; ``h_n``
         ``(D * num_layers, N, H)``: the final state of every layer and direction (for the
         reverse direction, the state at ``t = 0``); ``cache`` (with ``return_cache``).
 
