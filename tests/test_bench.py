@@ -321,3 +321,20 @@ def test_stored_runs_ship_with_the_package() -> None:
     cpu = next(r for r in runs if r["file"] == "cpu.json")
     cases = {(r["contender"], r["pass"]) for r in cpu["results"]}
     assert {("torch", "fwd"), ("elman", "fwd_bwd"), ("numpy", "fwd_bwd")} <= cases
+
+
+@pytest.mark.slow
+def test_step_regime_runs_forward_only_with_its_targets() -> None:
+    """--step times S1 and S5, 1 and 2 layers, forward only, and judges elman by its targets."""
+    from rnn_companion.bench import core
+
+    result = core.run(list(bench.STEP_SIZES.items()), [1, 2], ["cpu"], ["fwd"], repeats=1, warmup=0,
+                      min_time=0.0, floor=False)
+    cases = {(r["size"], r["layers"], r["pass"]) for r in result["results"]}
+    assert cases == {(s, n, "fwd") for s in bench.STEP_SIZES for n in (1, 2)}
+    for r in result["results"]:
+        assert (r["T"], r["batch"], r["input"], r["hidden"]) == bench.STEP_SIZES[r["size"]]
+        if r["contender"] == "elman":
+            assert r["target"] == bench.TARGETS["elman"]["fwd"][r["size"]]
+            assert r["meets_target"] == (r["ratio"] <= r["target"])
+    assert "S1" in bench.format_table(result) and "S5" in bench.format_table(result)
