@@ -20,7 +20,11 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rnn-companion`` and ``python -m rnn_companion``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="rnn-companion", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="rnn-companion",
+        description="rnn-companion bench ... times ElmanRNN, torch.nn.RNN and NumPy (see rnn-companion bench --help); "
+        "rnn-companion experiment {xor,letters,lexical} --out FILE.json runs a multi-seed Elman (1990) simulation.",
+    )
     parser.add_argument("command", choices=["bench", "experiment"], help="what to run")
     if not args or args[0] not in ("bench", "experiment"):
         parser.parse_args(args[:1])  # prints the usage and exits with status 2
