@@ -309,7 +309,7 @@ def test_plots_of_a_stored_run(quick_run: tuple[dict, str]) -> None:
     assert len(fig2.axes[0].lines) >= 2 + 3  # roof, one floor curve, three contenders
     plt.close("all")
     w = np.array([1e3, 1e6, 1e9])
-    model = perf.overhead_model(w, 1e11, 2e-6)
+    model = bench.overhead_model(w, 1e11, 2e-6)
     np.testing.assert_allclose(model, w / (2e-6 + w / 1e11))
     assert model[0] < 1e9 and model[-1] > 0.99e11
 

@@ -80,7 +80,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .cli import build_parser, main
-from .report import SCHEMA, BenchRecord, BenchRun, format_table, load_runs, ratio_table, records
+from .report import (
+    SCHEMA,
+    BenchRecord,
+    BenchRun,
+    format_table,
+    load_runs,
+    overhead_model,
+    ratio_table,
+    records,
+    step_flops,
+)
 from .sizes import (
     PASSES,
     QUICK_SIZE,
@@ -128,6 +138,8 @@ __all__ = [
     "format_table",
     "ratio_table",
     "load_runs",
+    "step_flops",
+    "overhead_model",
     "build_parser",
     "main",
 ]

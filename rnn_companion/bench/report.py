@@ -3,7 +3,8 @@
 Shape convention (stated once for this module): a *run* is the JSON object one benchmark call
 writes (:class:`BenchRun`); its ``results`` hold one :data:`BenchRecord` per case and contender.
 Both tables of the package are here: :func:`format_table` (every field, printed by the command
-line) and :func:`ratio_table` (ratios only, shown by the book); the plots of
+line) and :func:`ratio_table` (ratios only, shown by the book); :func:`step_flops` and
+:func:`overhead_model` give the roofline's quantities; the plots of
 :mod:`rnn_companion.plotting.performance` read runs through :func:`records`.
 """
 
@@ -13,13 +14,16 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from ..stored import data_files, read_data
 from .sizes import SIZES, STEP_SIZES
 
+if TYPE_CHECKING:
+    from .._typing import FloatArray
+
 __all__ = ["SCHEMA", "BenchRecord", "BenchRun", "Skipped", "StoredRun", "records", "format_table", "ratio_table",
-           "load_runs"]
+           "load_runs", "step_flops", "overhead_model"]
 
 SCHEMA = "rnn_companion.bench/1"
 
@@ -168,3 +172,15 @@ def load_runs(folder: str | os.PathLike[str] | None = None) -> list[StoredRun]:
             run["file"] = name
             runs.append(run)
     return runs
+
+
+def step_flops(r: BenchRecord) -> float:
+    """Arithmetic per time step and layer of a record: ``flops / (T * layers)``."""
+    return r["flops"] / (r["T"] * r["layers"])
+
+
+def overhead_model(work: FloatArray, peak_flops: float, overhead_s: float) -> FloatArray:
+    """Attainable FLOP/s of a loop whose steps each do ``work`` FLOP at ``peak_flops`` after a fixed
+    cost ``overhead_s``: ``work / (overhead_s + work / peak_flops)`` (elementwise over an array)."""
+    out: FloatArray = work / (overhead_s + work / peak_flops)
+    return out

@@ -12,20 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .._typing import FloatArray
-from ..bench.report import BenchRecord, records
+from ..bench.report import BenchRecord, overhead_model, records, step_flops
 from .style import COLORS, figure_and_axes, figure_of, new_grid
 
 __all__ = [
     "CONTENDER_COLORS",
     "plot_ratios",
-    "step_flops",
-    "overhead_model",
     "plot_roofline",
 ]
 
@@ -118,23 +114,11 @@ def plot_ratios(run: Mapping[str, object], device: str = "cpu", *, axes: Sequenc
     return fig
 
 
-def step_flops(r: BenchRecord) -> float:
-    """Arithmetic per time step and layer of a record: ``flops / (T * layers)``."""
-    return r["flops"] / (r["T"] * r["layers"])
-
-
-def overhead_model(work: npt.ArrayLike, peak_flops: float, overhead_s: float) -> FloatArray:
-    """Attainable FLOP/s of a loop whose steps each do ``work`` FLOP at ``peak_flops`` after a fixed
-    cost ``overhead_s``: ``work / (overhead_s + work / peak_flops)``."""
-    w = np.asarray(work, dtype=np.float64)
-    out: FloatArray = w / (overhead_s + w / peak_flops)
-    return out
-
-
 def plot_roofline(run: Mapping[str, object], device: str = "cpu", *, pass_: str = "fwd",
                   overheads: Sequence[tuple[str, float]] | None = None, ax: Axes | None = None,
                   width: float = 6.4, height: float = 4.0) -> Figure:
-    """Achieved GFLOP/s against the work of one time step, with the floor of :func:`overhead_model`.
+    """Achieved GFLOP/s against the work of one time step, with the floor of
+    :func:`~rnn_companion.bench.report.overhead_model`.
 
     Parameters
     ----------
