@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, TypedDict, cast
 from ..stored import data_files, read_data
 from .sizes import SIZES, STEP_SIZES
 
-if TYPE_CHECKING:
-    from .._typing import FloatArray
+if TYPE_CHECKING:  # numpy only for the annotations: reading runs needs no numpy
+    import numpy
+    import numpy.typing
 
 __all__ = ["SCHEMA", "BenchRecord", "BenchRun", "Skipped", "StoredRun", "records", "format_table", "ratio_table",
            "load_runs", "step_flops", "overhead_model"]
@@ -179,8 +180,10 @@ def step_flops(r: BenchRecord) -> float:
     return r["flops"] / (r["T"] * r["layers"])
 
 
-def overhead_model(work: FloatArray, peak_flops: float, overhead_s: float) -> FloatArray:
+def overhead_model(
+    work: numpy.typing.NDArray[numpy.float64], peak_flops: float, overhead_s: float
+) -> numpy.typing.NDArray[numpy.float64]:
     """Attainable FLOP/s of a loop whose steps each do ``work`` FLOP at ``peak_flops`` after a fixed
     cost ``overhead_s``: ``work / (overhead_s + work / peak_flops)`` (elementwise over an array)."""
-    out: FloatArray = work / (overhead_s + work / peak_flops)
+    out: numpy.typing.NDArray[numpy.float64] = work / (overhead_s + work / peak_flops)
     return out
