@@ -12,9 +12,8 @@ step, one row per step, 0/1 values). Nothing is downloaded; every generator take
   Table 4, 29 words, one-hot over 31 bits (two spare bits, as in the paper).
 * :func:`jordan_plan_task`: constant "plan" vectors, each mapped to a sequence of action
   vectors, for a Jordan network.
-
 * :func:`delayed_recall`: a memory task for the BPTT chapter, as ``torch`` token tensors
-  ``(T, B)``.
+  ``(T, B)`` (the one exception to the layout above: time-major batches, as in training).
 
 The class memberships of the sentence lexicon are not published; the sentences use the named
 lexicons of :mod:`rnn_companion.grammar` (see :func:`elman_sentences`).

@@ -21,6 +21,11 @@ uniform distribution over the class ``C_{i,m+1}``, or ``eos`` when template ``i`
 ``m``). Sentences are independent, so the words before the last ``eos`` do not matter. The mean
 of ``-log p(w_t | prefix)`` over a text is the best cross-entropy any model can achieve on it
 (:meth:`TemplateGrammar.cross_entropy`); its expectation is :meth:`TemplateGrammar.entropy_rate`.
+
+Elman's generator is one grammar: the 16 :data:`TEMPLATES` of his Table 4 with one of the named
+class memberships of :data:`LEXICONS` (:func:`elman_grammar`). Chapter 6 uses ``"disjoint"``;
+the corpus of chapter 7 (:func:`rnn_companion.datasets.elman_sentences`) uses ``"nested"``.
+The n-gram baselines are in :mod:`rnn_companion.ngram`.
 """
 
 from __future__ import annotations
