@@ -143,3 +143,46 @@ def test_every_module_is_a_listed_submodule_and_short() -> None:
     assert sorted(top) == sorted(rnn_companion._SUBMODULES)
     long = {m: n for m in MODULES if (n := len((ROOT / m).read_text().splitlines())) > 450}
     assert not long, f"modules over 450 lines: {long}"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``name -> version`` of the ``name==version`` lines of a requirements file (includes not followed)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line and not line.startswith("-"):
+            name, version = line.split("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_every_pin_is_written_once() -> None:
+    files = [ROOT / "requirements-run.txt", ROOT / "requirements-test.txt", ROOT / "requirements-dev.txt",
+             ROOT / ".binder" / "requirements.txt"]
+    seen: dict[str, Path] = {}
+    for path in files:
+        for name in _pins(path):
+            assert name not in seen, f"{name} is pinned in {seen.get(name)} and in {path}"
+            seen[name] = path
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements-run.txt" in dev and "-r requirements-test.txt" in dev
+    assert "-r ../requirements-run.txt" in (ROOT / ".binder" / "requirements.txt").read_text()
+
+
+def test_release_and_ci_workflows() -> None:
+    yaml = pytest.importorskip("yaml")
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    triggers = release[True]  # YAML reads the key "on" as True
+    assert triggers == {"push": {"tags": ["v*"]}}
+    jobs = release["jobs"]
+    assert set(jobs["test"]["strategy"]["matrix"]["python-version"]) == {"3.10", "3.13"}
+    assert set(jobs["test"]["strategy"]["matrix"]["artifact"]) == {"wheel", "sdist"}
+    publish = jobs["publish"]
+    assert publish["needs"] == "test" and publish["environment"]["name"] == "pypi"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert any(step.get("uses", "").startswith("pypa/gh-action-pypi-publish") for step in publish["steps"])
+    book = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    pythons = {step["with"]["python-version"] for job in book["jobs"].values() for step in job["steps"]
+               if step.get("uses", "").startswith("actions/setup-python")}
+    assert pythons == {"3.10", "3.13"}  # the oldest and the newest supported Python
+    assert 'requires-python = ">=3.10"' in (ROOT / "pyproject.toml").read_text()
