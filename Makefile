@@ -13,21 +13,32 @@ NBVAL  := $(THREADS) $(BIN)/python -m pytest --nbval --nbval-current-env \
           --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q
 JOBS   ?= 2
 
-.PHONY: setup test unit book nbval html browser notebooks serve gpu-check bench clean
+.PHONY: setup test lint unit slow book nbval html browser notebooks serve gpu-check bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-dev.txt
+$(STAMP): pyproject.toml requirements-dev.txt requirements-run.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-## make test: every test (unit tests, notebook guard, nbval, strict book build, browser test)
-test: unit book browser
+## make test: every test (lint and types, both unit-test tiers, notebook guard, nbval, strict
+## book build, browser test)
+test: lint unit slow book browser
 
+## make lint: ruff (lint, import order) on the package and the tests, mypy --strict on the package
+lint: $(STAMP)
+	$(BIN)/ruff check rnn_companion tests
+	$(BIN)/mypy
+
+## make unit: the fast tier (tests not marked slow), under a minute on 2 cores
 unit: $(STAMP)
-	$(THREADS) $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -q -n $(JOBS)
+	$(THREADS) $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -q -n $(JOBS) -m "not slow"
+
+## make slow: the slow tier (packaging, training, benchmark runs)
+slow: $(STAMP)
+	$(THREADS) $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -q -n $(JOBS) -m slow
 
 ## make book: nbval re-executes every notebook and compares it with its stored outputs,
 ## then Sphinx renders exactly those outputs (execute_notebooks: off), warnings as errors.
@@ -55,7 +66,7 @@ gpu-check:
 	bash .ci/gpu-check
 
 bench: $(STAMP)
-	$(BIN)/python -m rnn_companion.bench
+	$(BIN)/rnn-companion bench
 
 clean:
 	rm -rf _build dist .pytest_cache

@@ -2,8 +2,25 @@
 
 A NumPy reference implementation (:mod:`rnn_companion.reference`), a drop-in
 replacement for :class:`torch.nn.RNN` (:class:`~rnn_companion.elman.ElmanRNN`), a Jordan network
-(:class:`~rnn_companion.jordan.JordanRNN`), datasets generated in code, training helpers and the
-plotting used by the book.
+(:class:`~rnn_companion.jordan.JordanRNN`), datasets generated in code, training helpers, the
+reproductions of Elman (1990) and Jordan (1986), a benchmark and the plotting used by the book.
+The layout, one concern per module:
+
+- networks: :mod:`~rnn_companion.elman` (``ElmanRNN``), :mod:`~rnn_companion.jordan` (``JordanRNN``);
+- NumPy: :mod:`~rnn_companion.reference` (the readable oracle the book shows) and
+  :mod:`~rnn_companion.fast_numpy` (the tuned contender, tested against it);
+- :mod:`~rnn_companion.params` (notations, conversions, parameter counts),
+  :mod:`~rnn_companion.devices` (the devices present);
+- data: :mod:`~rnn_companion.grammar` (Elman's sentence grammar, named lexicons, exact
+  probabilities), :mod:`~rnn_companion.datasets` (the tasks, generated in code),
+  :mod:`~rnn_companion.ngram` (n-gram baselines);
+- learning: :mod:`~rnn_companion.training` (language-model training),
+  :mod:`~rnn_companion.srn` (Elman's SRN procedure and windowed BPTT),
+  :mod:`~rnn_companion.analysis` (gradient norms, Elman's measures);
+- reproductions: :mod:`~rnn_companion.elman1990`, :mod:`~rnn_companion.jordan1986`, and
+  :mod:`~rnn_companion.stored` (the stored runs, typed, read through ``importlib.resources``);
+- :mod:`~rnn_companion.bench` (the benchmark), :mod:`~rnn_companion.cli` (``rnn-companion``),
+  :mod:`~rnn_companion.plotting` (figures only).
 
 Imports are lazy: ``import rnn_companion`` loads neither torch nor matplotlib;
 each name is imported from its module on first use.
@@ -12,8 +29,11 @@ each name is imported from its module on first use.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
+#: The package's version, stated once (``pyproject.toml`` reads it; every chapter's install
+#: cell pins it).
 __version__ = "0.1.0"
 
 # public name -> module that defines it
@@ -26,20 +46,53 @@ _EXPORTS = {
     "available_devices": "devices",
 }
 _SUBMODULES = (
+    "analysis",
     "bench",
+    "cli",
     "datasets",
     "devices",
     "elman",
-    "experiments",
+    "elman1990",
+    "fast_numpy",
     "grammar",
     "jordan",
+    "jordan1986",
+    "ngram",
     "params",
     "plotting",
     "reference",
+    "srn",
+    "stored",
     "training",
 )
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+__all__ = [
+    "ElmanRNN",
+    "JordanRNN",
+    "available_devices",
+    "rnn_param_count",
+    "source_to_torch",
+    "torch_to_source",
+    "analysis",
+    "bench",
+    "cli",
+    "datasets",
+    "devices",
+    "elman",
+    "elman1990",
+    "fast_numpy",
+    "grammar",
+    "jordan",
+    "jordan1986",
+    "ngram",
+    "params",
+    "plotting",
+    "reference",
+    "srn",
+    "stored",
+    "training",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .devices import available_devices
@@ -48,12 +101,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .params import rnn_param_count, source_to_torch, torch_to_source
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _EXPORTS:
         module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        return getattr(module, name)
+        value: object = getattr(module, name)
+        return value
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        submodule: ModuleType = importlib.import_module(f".{name}", __name__)
+        return submodule
     raise AttributeError(f"module 'rnn_companion' has no attribute {name!r}")
 
 

@@ -12,16 +12,24 @@ step, one row per step, 0/1 values). Nothing is downloaded; every generator take
   Table 4, 29 words, one-hot over 31 bits (two spare bits, as in the paper).
 * :func:`jordan_plan_task`: constant "plan" vectors, each mapped to a sequence of action
   vectors, for a Jordan network.
+* :func:`delayed_recall`: a memory task for the BPTT chapter, as ``torch`` token tensors
+  ``(T, B)`` (the one exception to the layout above: time-major batches, as in training).
 
-The class memberships of the sentence lexicon are not published; :data:`LEXICON` is the
-guess used by public reproductions (see :func:`elman_sentences`).
+The class memberships of the sentence lexicon are not published; the sentences use the named
+lexicons of :mod:`rnn_companion.grammar` (see :func:`elman_sentences`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+from ._typing import FloatArray, IntArray
+from .grammar import elman_grammar
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 __all__ = [
     "temporal_xor",
@@ -30,8 +38,6 @@ __all__ = [
     "CONSONANT_EXPANSION",
     "LetterSequence",
     "letter_sequence",
-    "LEXICON",
-    "TEMPLATES",
     "VOCABULARY",
     "N_WORD_BITS",
     "Sentences",
@@ -41,11 +47,12 @@ __all__ = [
     "JORDAN_ACTIONS",
     "JORDAN_SEQUENCES",
     "jordan_plan_task",
+    "delayed_recall",
 ]
 
 
 # --------------------------------------------------------------------------- temporal XOR
-def temporal_xor(n_bits: int, rng: np.random.Generator) -> np.ndarray:
+def temporal_xor(n_bits: int, rng: np.random.Generator) -> IntArray:
     """Elman's temporal XOR stream: random bit pairs, each followed by their XOR.
 
     Parameters
@@ -92,7 +99,7 @@ class LetterSequence(NamedTuple):
     """The random consonant string before expansion, length ``n_consonants``."""
     letters: str
     """The expanded string, length ``T``."""
-    vectors: np.ndarray
+    vectors: FloatArray
     """``(T, 6)`` float64 array, row ``t`` is ``LETTER_VECTORS[letters[t]]``."""
 
 
@@ -122,45 +129,6 @@ def letter_sequence(n_consonants: int, rng: np.random.Generator) -> LetterSequen
 
 
 # --------------------------------------------------------------------------- sentences
-#: Word classes of Elman's Table 3. The paper prints only examples; the full membership
-#: is the guess of public reproductions (brendenlake/CCM-site, ``_gen_elman.py``). The
-#: nested classes NOUN-ANIM (includes humans and aggressors) and NOUN-INANIM (includes
-#: breakables and food) follow that guess.
-LEXICON: dict[str, tuple[str, ...]] = {
-    "NOUN-HUM": ("man", "woman", "boy", "girl"),
-    "NOUN-AGRESS": ("dragon", "monster", "lion"),
-    "NOUN-ANIM": ("man", "woman", "boy", "girl", "dragon", "monster", "lion", "cat", "mouse", "dog"),
-    "NOUN-FRAG": ("glass", "plate"),
-    "NOUN-FOOD": ("cookie", "bread", "sandwich"),
-    "NOUN-INANIM": ("glass", "plate", "cookie", "bread", "sandwich", "book", "rock", "car"),
-    "VERB-INTRAN": ("think", "sleep", "exist"),
-    "VERB-TRAN": ("see", "chase", "like"),
-    "VERB-AGPAT": ("move", "break"),
-    "VERB-PERCEPT": ("smell", "see"),
-    "VERB-DESTROY": ("break", "smash"),
-    "VERB-EAT": ("eat",),
-}
-
-#: The 16 sentence templates of Elman's Table 4 (the text says 15).
-TEMPLATES: tuple[tuple[str, ...], ...] = (
-    ("NOUN-HUM", "VERB-EAT", "NOUN-FOOD"),
-    ("NOUN-HUM", "VERB-PERCEPT", "NOUN-INANIM"),
-    ("NOUN-HUM", "VERB-DESTROY", "NOUN-FRAG"),
-    ("NOUN-HUM", "VERB-INTRAN"),
-    ("NOUN-HUM", "VERB-TRAN", "NOUN-HUM"),
-    ("NOUN-HUM", "VERB-AGPAT", "NOUN-INANIM"),
-    ("NOUN-HUM", "VERB-AGPAT"),
-    ("NOUN-ANIM", "VERB-EAT", "NOUN-FOOD"),
-    ("NOUN-ANIM", "VERB-TRAN", "NOUN-ANIM"),
-    ("NOUN-ANIM", "VERB-AGPAT", "NOUN-INANIM"),
-    ("NOUN-ANIM", "VERB-AGPAT"),
-    ("NOUN-INANIM", "VERB-AGPAT"),
-    ("NOUN-AGRESS", "VERB-DESTROY", "NOUN-FRAG"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-HUM"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-ANIM"),
-    ("NOUN-AGRESS", "VERB-EAT", "NOUN-FOOD"),
-)
-
 #: The 29 words in a fixed order (nouns, then verbs, as the leaves of Fig. 7 list them).
 #: Word ``VOCABULARY[k]`` is bit ``k`` of the 31-bit code.
 VOCABULARY: tuple[str, ...] = (
@@ -178,15 +146,15 @@ class Sentences(NamedTuple):
 
     sentences: list[tuple[str, ...]]
     """The sentences, each a tuple of 2 or 3 words."""
-    template_ids: np.ndarray
-    """``(n,)`` index into :data:`TEMPLATES` of each sentence."""
+    template_ids: IntArray
+    """``(n,)`` index into :data:`rnn_companion.grammar.TEMPLATES` of each sentence."""
     words: list[str]
     """All words of all sentences, in order, without breaks (length ``T``)."""
-    onehot: np.ndarray
+    onehot: FloatArray
     """``(T, 31)`` float64 one-hot codes of ``words`` (bits 29 and 30 are spare, always 0)."""
 
 
-def one_hot_words(words: list[str], vocabulary: tuple[str, ...] = VOCABULARY) -> np.ndarray:
+def one_hot_words(words: list[str], vocabulary: tuple[str, ...] = VOCABULARY) -> FloatArray:
     """``(len(words), 31)`` one-hot codes, bit ``k`` for ``vocabulary[k]``."""
     index = {w: k for k, w in enumerate(vocabulary)}
     codes = np.zeros((len(words), N_WORD_BITS))
@@ -194,11 +162,13 @@ def one_hot_words(words: list[str], vocabulary: tuple[str, ...] = VOCABULARY) ->
     return codes
 
 
-def elman_sentences(n: int, rng: np.random.Generator) -> Sentences:
+def elman_sentences(n: int, rng: np.random.Generator, lexicon: str = "nested") -> Sentences:
     """Elman's sentence corpus: ``n`` random template frames filled with random words.
 
-    Each sentence picks one of the 16 :data:`TEMPLATES` uniformly, then each slot a word
-    of that category from :data:`LEXICON` uniformly. Uniform templates give 2.75 words per
+    The sentences come from :func:`rnn_companion.grammar.elman_grammar` with the named
+    ``lexicon`` (default ``"nested"``, the membership of public reproductions): each picks one
+    of the 16 :data:`~rnn_companion.grammar.TEMPLATES` uniformly, then each slot a word of
+    that class uniformly (:meth:`~rnn_companion.grammar.TemplateGrammar.fill`). Uniform templates give 2.75 words per
     sentence on average, which matches the paper's 27,534 words in 10,000 sentences.
 
     Parameters
@@ -207,6 +177,8 @@ def elman_sentences(n: int, rng: np.random.Generator) -> Sentences:
         Number of sentences (Elman used 10,000).
     rng : numpy.random.Generator
         Source of the templates and words.
+    lexicon : str
+        A key of :data:`rnn_companion.grammar.LEXICONS`.
 
     Returns
     -------
@@ -216,12 +188,9 @@ def elman_sentences(n: int, rng: np.random.Generator) -> Sentences:
     """
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
-    template_ids = rng.integers(0, len(TEMPLATES), size=n)
-    sentences = []
-    for k in template_ids:
-        sentences.append(
-            tuple(str(LEXICON[cat][rng.integers(len(LEXICON[cat]))]) for cat in TEMPLATES[k])
-        )
+    grammar = elman_grammar(lexicon)
+    template_ids = rng.integers(0, len(grammar.templates), size=n)  # all templates first, then the words
+    sentences = [grammar.fill(int(k), rng) for k in template_ids]
     words = [w for s in sentences for w in s]
     return Sentences(sentences, template_ids, words, one_hot_words(words))
 
@@ -230,9 +199,9 @@ def elman_sentences(n: int, rng: np.random.Generator) -> Sentences:
 class JordanTask(NamedTuple):
     """Plans and the action sequences they should produce."""
 
-    plans: np.ndarray
+    plans: FloatArray
     """``(P, n_plan)`` one-hot plan vectors, held constant over a sequence."""
-    targets: np.ndarray
+    targets: FloatArray
     """``(T, P, n_action)`` 0/1 action vectors, ``targets[t, p]`` is plan ``p``'s action at step ``t``."""
     names: tuple[str, ...]
     """A name for each plan's sequence, the actions written as letters."""
@@ -276,3 +245,39 @@ def jordan_plan_task(sequences: tuple[str, ...] = JORDAN_SEQUENCES) -> JordanTas
     plans = np.eye(len(sequences))
     targets = np.array([[JORDAN_ACTIONS[a] for a in s] for s in sequences], dtype=np.float64)
     return JordanTask(plans, targets.transpose(1, 0, 2).copy(), tuple(sequences), JORDAN_ACTIONS)
+
+
+# --------------------------------------------------------------------------- delayed recall
+def delayed_recall(
+    n_batches: int,
+    batch_size: int,
+    length: int,
+    delay: int,
+    n_symbols: int = 4,
+    *,
+    seed: int = 0,
+) -> list[tuple[Tensor, Tensor]]:
+    """The delayed-recall task: output at step ``t`` the input symbol of step ``t - delay``.
+
+    Inputs are uniform random symbols ``0..n_symbols-1``; the first ``delay`` targets are
+    ``-100`` (not scored). A model can do better than chance (``1 / n_symbols``) only if it
+    carries each symbol for ``delay`` steps.
+
+    Returns
+    -------
+    list
+        ``n_batches`` pairs ``(inputs, targets)`` of ``LongTensor`` ``(length, batch_size)``,
+        time-major like :mod:`rnn_companion.training`.
+    """
+    import torch
+
+    if not 0 < delay < length:
+        raise ValueError(f"need 0 < delay < length, got delay={delay}, length={length}")
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n_batches):
+        x = torch.randint(n_symbols, (length, batch_size), generator=g)
+        y = torch.full_like(x, -100)  # training.IGNORE_INDEX: not scored
+        y[delay:] = x[:-delay]
+        out.append((x, y))
+    return out

@@ -1,4 +1,4 @@
-"""A probabilistic sentence grammar whose next-word distributions are known exactly, and n-gram baselines.
+"""A probabilistic sentence grammar whose next-word distributions are known exactly: Elman's (1990) generator.
 
 Shape conventions (stated once for this module): a *sentence* is a list of words (strings) that
 ends with the end-of-sentence token ``eos`` (``"."`` by default); a *text* is a list of
@@ -21,48 +21,87 @@ uniform distribution over the class ``C_{i,m+1}``, or ``eos`` when template ``i`
 ``m``). Sentences are independent, so the words before the last ``eos`` do not matter. The mean
 of ``-log p(w_t | prefix)`` over a text is the best cross-entropy any model can achieve on it
 (:meth:`TemplateGrammar.cross_entropy`); its expectation is :meth:`TemplateGrammar.entropy_rate`.
+
+Elman's generator is one grammar: the 16 :data:`TEMPLATES` of his Table 4 with one of the named
+class memberships of :data:`LEXICONS` (:func:`elman_grammar`). Chapter 6 uses ``"disjoint"``;
+the corpus of chapter 7 (:func:`rnn_companion.datasets.elman_sentences`) uses ``"nested"``.
+The n-gram baselines are in :mod:`rnn_companion.ngram`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .datasets import LEXICON, TEMPLATES
+from ._typing import FloatArray
 
 __all__ = [
     "TemplateGrammar",
     "elman_grammar",
-    "ELMAN_CLASSES",
-    "ELMAN_TEMPLATES",
+    "LEXICONS",
+    "TEMPLATES",
     "split_sentences",
-    "NGramLM",
-    "fit_ngram",
 ]
 
-#: Word classes of Elman's (1990) sentence generator (Table 3). The paper lists only two
-#: examples per class; the full membership here follows the hierarchy of its Figure 7 (humans,
-#: small and large animals, inanimates, breakables, food) and uses all 29 of its words.
-ELMAN_CLASSES: dict[str, tuple[str, ...]] = {
-    "NOUN-HUM": ("man", "woman", "boy", "girl"),
-    "NOUN-ANIM": ("cat", "mouse", "dog"),
-    "NOUN-AGRESS": ("dragon", "monster", "lion"),
-    "NOUN-INANIM": ("book", "rock", "car"),
-    "NOUN-FRAG": ("glass", "plate"),
-    "NOUN-FOOD": ("cookie", "bread", "sandwich"),
-    # the verb classes are those of datasets.LEXICON (only the noun classes differ)
-    **{name: words for name, words in LEXICON.items() if name.startswith("VERB-")},
+#: The 16 rows of Elman's (1990) Table 4 "Templates for Sentence Generator" (the text says 15).
+TEMPLATES: tuple[tuple[str, ...], ...] = (
+    ("NOUN-HUM", "VERB-EAT", "NOUN-FOOD"),
+    ("NOUN-HUM", "VERB-PERCEPT", "NOUN-INANIM"),
+    ("NOUN-HUM", "VERB-DESTROY", "NOUN-FRAG"),
+    ("NOUN-HUM", "VERB-INTRAN"),
+    ("NOUN-HUM", "VERB-TRAN", "NOUN-HUM"),
+    ("NOUN-HUM", "VERB-AGPAT", "NOUN-INANIM"),
+    ("NOUN-HUM", "VERB-AGPAT"),
+    ("NOUN-ANIM", "VERB-EAT", "NOUN-FOOD"),
+    ("NOUN-ANIM", "VERB-TRAN", "NOUN-ANIM"),
+    ("NOUN-ANIM", "VERB-AGPAT", "NOUN-INANIM"),
+    ("NOUN-ANIM", "VERB-AGPAT"),
+    ("NOUN-INANIM", "VERB-AGPAT"),
+    ("NOUN-AGRESS", "VERB-DESTROY", "NOUN-FRAG"),
+    ("NOUN-AGRESS", "VERB-EAT", "NOUN-HUM"),
+    ("NOUN-AGRESS", "VERB-EAT", "NOUN-ANIM"),
+    ("NOUN-AGRESS", "VERB-EAT", "NOUN-FOOD"),
+)
+
+_VERBS: dict[str, tuple[str, ...]] = {
+    "VERB-INTRAN": ("think", "sleep", "exist"),
+    "VERB-TRAN": ("see", "chase", "like"),
+    "VERB-AGPAT": ("move", "break"),
+    "VERB-PERCEPT": ("smell", "see"),
+    "VERB-DESTROY": ("break", "smash"),
+    "VERB-EAT": ("eat",),
 }
 
-#: The 16 rows of Elman's (1990) Table 4 "Templates for Sentence Generator", shared with
-#: the reproduction chapter (:data:`rnn_companion.datasets.TEMPLATES`). The class memberships
-#: differ on purpose: :data:`rnn_companion.datasets.LEXICON` follows public reproductions,
-#: where NOUN-ANIM and NOUN-INANIM include the humans, aggressors, breakables and food;
-#: :data:`ELMAN_CLASSES` keeps every class disjoint.
-ELMAN_TEMPLATES: tuple[tuple[str, ...], ...] = TEMPLATES
+#: Named memberships of the word classes of Elman's Table 3 (the paper prints only examples),
+#: both over the same 29 words and the same verb classes:
+#:
+#: * ``"disjoint"``: every noun class disjoint, following the hierarchy of Elman's Figure 7
+#:   (humans, small and large animals, inanimates, breakables, food); chapter 6's grammar;
+#: * ``"nested"``: the guess of public reproductions (brendenlake/CCM-site, ``_gen_elman.py``),
+#:   where NOUN-ANIM includes the humans and aggressors and NOUN-INANIM the breakables and
+#:   food; the corpus of chapter 7 (:func:`rnn_companion.datasets.elman_sentences`).
+LEXICONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "disjoint": {
+        "NOUN-HUM": ("man", "woman", "boy", "girl"),
+        "NOUN-ANIM": ("cat", "mouse", "dog"),
+        "NOUN-AGRESS": ("dragon", "monster", "lion"),
+        "NOUN-INANIM": ("book", "rock", "car"),
+        "NOUN-FRAG": ("glass", "plate"),
+        "NOUN-FOOD": ("cookie", "bread", "sandwich"),
+        **_VERBS,
+    },
+    "nested": {
+        "NOUN-HUM": ("man", "woman", "boy", "girl"),
+        "NOUN-AGRESS": ("dragon", "monster", "lion"),
+        "NOUN-ANIM": ("man", "woman", "boy", "girl", "dragon", "monster", "lion", "cat", "mouse", "dog"),
+        "NOUN-FRAG": ("glass", "plate"),
+        "NOUN-FOOD": ("cookie", "bread", "sandwich"),
+        "NOUN-INANIM": ("glass", "plate", "cookie", "bread", "sandwich", "book", "rock", "car"),
+        **_VERBS,
+    },
+}
 
 
 def _as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -133,8 +172,8 @@ class TemplateGrammar:
             raise ValueError("weights must be non-negative, one per template, not all zero")
         self.weights = w / w.sum()
         self.eos = eos
-        words = sorted({word for ws in self.classes.values() for word in ws})
-        self.vocab: tuple[str, ...] = (eos, *words)
+        all_words = sorted({word for ws in self.classes.values() for word in ws})
+        self.vocab: tuple[str, ...] = (eos, *all_words)
         self.index: dict[str, int] = {word: i for i, word in enumerate(self.vocab)}
         self.max_length = max(len(t) for t in self.templates)
         # slot distributions: (template, position) -> array over vocab
@@ -142,12 +181,12 @@ class TemplateGrammar:
             [self._uniform(self.classes[name]) for name in t] + [self._onehot(eos)] for t in self.templates
         ]
 
-    def _uniform(self, words: Sequence[str]) -> np.ndarray:
+    def _uniform(self, words: Sequence[str]) -> FloatArray:
         p = np.zeros(len(self.vocab))
         p[[self.index[w] for w in words]] = 1.0 / len(words)
         return p
 
-    def _onehot(self, word: str) -> np.ndarray:
+    def _onehot(self, word: str) -> FloatArray:
         p = np.zeros(len(self.vocab))
         p[self.index[word]] = 1.0
         return p
@@ -165,8 +204,12 @@ class TemplateGrammar:
     def sample_sentence(self, rng: int | np.random.Generator | None = None) -> list[str]:
         """One sentence (ending with ``eos``)."""
         rng = _as_rng(rng)
-        t = self.templates[rng.choice(len(self.templates), p=self.weights)]
-        return [self.classes[name][rng.integers(len(self.classes[name]))] for name in t] + [self.eos]
+        return [*self.fill(int(rng.choice(len(self.templates), p=self.weights)), rng), self.eos]
+
+    def fill(self, template: int, rng: np.random.Generator) -> tuple[str, ...]:
+        """The words of template number ``template``, each drawn uniformly from its class (no ``eos``)."""
+        classes = [self.classes[name] for name in self.templates[template]]
+        return tuple(str(words[rng.integers(len(words))]) for words in classes)
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> list[list[str]]:
         """A text of ``n`` independent sentences, reproducible from ``seed``."""
@@ -181,7 +224,7 @@ class TemplateGrammar:
                 return prefix[j + 1 :]
         return prefix
 
-    def _joint(self, prefix: Sequence[str]) -> np.ndarray:
+    def _joint(self, prefix: Sequence[str]) -> FloatArray:
         """``P(template i, w_1..w_m)`` for the current sentence's prefix."""
         words = self._current(prefix)
         joint = self.weights.copy()
@@ -193,13 +236,14 @@ class TemplateGrammar:
                 if word not in self.index:
                     raise ValueError(f"unknown word {word!r}")
                 joint[i] *= self._slot[i][j][self.index[word]]
-        return joint
+        out: FloatArray = joint
+        return out
 
     def prefix_probability(self, prefix: Sequence[str]) -> float:
         """Probability that a sentence starts with the current sentence's ``prefix``."""
         return float(self._joint(prefix).sum())
 
-    def template_posterior(self, prefix: Sequence[str]) -> np.ndarray:
+    def template_posterior(self, prefix: Sequence[str]) -> FloatArray:
         """``P(template | prefix)``, shape ``(len(templates),)``.
 
         Raises
@@ -211,9 +255,10 @@ class TemplateGrammar:
         total = joint.sum()
         if total <= 0:
             raise ValueError(f"the prefix {list(prefix)} has probability zero under the grammar")
-        return joint / total
+        posterior: FloatArray = joint / total
+        return posterior
 
-    def next_word_distribution(self, prefix: Sequence[str]) -> np.ndarray:
+    def next_word_distribution(self, prefix: Sequence[str]) -> FloatArray:
         """Exact ``p(w | prefix)`` over :attr:`vocab`, shape ``(V,)``, summing to 1.
 
         ``prefix`` may contain earlier sentences; only the words after its last ``eos`` matter.
@@ -222,7 +267,7 @@ class TemplateGrammar:
         post = self.template_posterior(words)
         p = np.zeros(len(self.vocab))
         m = len(words)
-        for i, t in enumerate(self.templates):
+        for i in range(len(self.templates)):
             if post[i] > 0:
                 p += post[i] * self._slot[i][m]
         return p
@@ -271,7 +316,7 @@ class TemplateGrammar:
             expand(i, 0, (), float(self.weights[i]))
         return sorted(probs.items())
 
-    def log_probs(self, text: Sequence[Sequence[str]]) -> np.ndarray:
+    def log_probs(self, text: Sequence[Sequence[str]]) -> FloatArray:
         """``log p(w_t | prefix)`` for every token of ``text`` (a list of sentences), in order."""
         out: list[float] = []
         for sentence in text:
@@ -296,98 +341,11 @@ class TemplateGrammar:
         return entropy / length
 
 
-def elman_grammar() -> TemplateGrammar:
-    """Elman's (1990) 16 templates over 29 words (:data:`ELMAN_CLASSES`), uniform template weights."""
-    return TemplateGrammar(ELMAN_CLASSES, ELMAN_TEMPLATES)
+def elman_grammar(lexicon: str = "disjoint") -> TemplateGrammar:
+    """Elman's (1990) 16 :data:`TEMPLATES` over 29 words, uniform template weights.
 
-
-class NGramLM:
-    """An n-gram language model with add-k smoothing, fitted on a text.
-
-    Each sentence is padded on the left with ``n - 1`` copies of ``eos`` (the sentence start),
-    so the first word is predicted from ``(eos, ..., eos)``; every token of the sentence,
-    including its final ``eos``, is a prediction target. With counts ``c``,
-    ``p(w | context) = (c(context, w) + k) / (c(context) + k V)``.
-
-    Parameters
-    ----------
-    n
-        Order: 1 (unigram), 2 (bigram), 3 (trigram), ...
-    vocab
-        The vocabulary (must contain ``eos``).
-    k
-        Add-k smoothing constant (> 0).
-    eos
-        End-of-sentence token.
+    ``lexicon`` names the class memberships, a key of :data:`LEXICONS`.
     """
-
-    def __init__(self, n: int, vocab: Sequence[str], k: float = 1.0, eos: str = ".") -> None:
-        if n < 1:
-            raise ValueError("n must be >= 1")
-        if k <= 0:
-            raise ValueError("k must be > 0")
-        if eos not in vocab:
-            raise ValueError("vocab must contain eos")
-        self.n, self.k, self.eos = n, float(k), eos
-        self.vocab = tuple(vocab)
-        self.index = {w: i for i, w in enumerate(self.vocab)}
-        self.counts: dict[tuple[str, ...], Counter[str]] = {}
-
-    def _contexts(self, sentence: Sequence[str]) -> Iterable[tuple[tuple[str, ...], str]]:
-        padded = [self.eos] * (self.n - 1) + list(sentence)
-        for j in range(self.n - 1, len(padded)):
-            yield tuple(padded[j - self.n + 1 : j]), padded[j]
-
-    def fit(self, text: Sequence[Sequence[str]]) -> NGramLM:
-        """Count the n-grams of ``text``; returns ``self``."""
-        self.counts = {}
-        for sentence in text:
-            for context, word in self._contexts(sentence):
-                self.counts.setdefault(context, Counter())[word] += 1
-        return self
-
-    def distribution(self, context: Sequence[str]) -> np.ndarray:
-        """``p(. | context)`` over the vocabulary; ``context`` is the last ``n - 1`` tokens."""
-        context = tuple(context)[len(context) - (self.n - 1) :] if self.n > 1 else ()
-        p = np.full(len(self.vocab), self.k)
-        for word, c in self.counts.get(context, {}).items():
-            p[self.index[word]] += c
-        return p / p.sum()
-
-    def log_probs(self, text: Sequence[Sequence[str]]) -> np.ndarray:
-        """``log p(w_t | context)`` for every token of ``text``, in order."""
-        V = len(self.vocab)
-        out = []
-        for sentence in text:
-            for context, word in self._contexts(sentence):
-                counter = self.counts.get(context, {})
-                total = sum(counter.values())
-                out.append(math.log((counter.get(word, 0) + self.k) / (total + self.k * V)))
-        return np.array(out)
-
-    def cross_entropy(self, text: Sequence[Sequence[str]]) -> float:
-        """Mean negative log-likelihood per token (nats)."""
-        return float(-self.log_probs(text).mean())
-
-    def perplexity(self, text: Sequence[Sequence[str]]) -> float:
-        """``exp`` of :meth:`cross_entropy`."""
-        return math.exp(self.cross_entropy(text))
-
-
-def fit_ngram(
-    n: int,
-    text: Sequence[Sequence[str]],
-    vocab: Sequence[str],
-    ks: Sequence[float] = (1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001),
-    dev_fraction: float = 0.1,
-    eos: str = ".",
-) -> NGramLM:
-    """An add-k n-gram fitted on ``text`` only, with ``k`` chosen on a held-back part of it.
-
-    The last ``dev_fraction`` of the sentences is held back, ``k`` is the value of ``ks`` with
-    the lowest cross-entropy there, and the returned model is refitted on all of ``text``.
-    """
-    n_dev = max(1, int(round(dev_fraction * len(text))))
-    fit_part, dev = text[:-n_dev], text[-n_dev:]
-    best = min(ks, key=lambda k: NGramLM(n, vocab, k, eos).fit(fit_part).cross_entropy(dev))
-    return NGramLM(n, vocab, best, eos).fit(text)
+    if lexicon not in LEXICONS:
+        raise ValueError(f"lexicon must be one of {sorted(LEXICONS)}, got {lexicon!r}")
+    return TemplateGrammar(LEXICONS[lexicon], TEMPLATES)

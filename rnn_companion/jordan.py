@@ -11,6 +11,7 @@ column-vector style, ``weight_ih`` is ``(hidden_size, input_size)``, as in ``tor
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +19,14 @@ from torch import Tensor, nn
 
 __all__ = ["JordanRNN"]
 
-_HIDDEN = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
-_OUTPUT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda z: z}
+
+
+def _identity(z: Tensor) -> Tensor:
+    return z
+
+
+_HIDDEN: dict[str, Callable[[Tensor], Tensor]] = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
+_OUTPUT: dict[str, Callable[[Tensor], Tensor]] = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": _identity}
 
 
 class JordanRNN(nn.Module):
@@ -118,15 +125,20 @@ class JordanRNN(nn.Module):
             raise ValueError(f"Unknown output_nonlinearity {output_nonlinearity!r}. Select from {tuple(_OUTPUT)}.")
         if not (isinstance(mu, (int, float)) and 0.0 <= mu < 1.0):
             raise ValueError(f"mu must be a number in [0, 1), got {mu!r}")
+        for flag, value in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{flag} must be a bool (True or False), got {value!r} of type {type(value).__name__}")
         self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
         self.nonlinearity, self.output_nonlinearity = nonlinearity, output_nonlinearity
         self.mu, self.bias, self.batch_first = float(mu), bias, batch_first
-        kw = {"device": device, "dtype": dtype}
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size, **kw))
-        self.weight_sh = nn.Parameter(torch.empty(hidden_size, output_size, **kw))
-        self.bias_h = nn.Parameter(torch.empty(hidden_size, **kw)) if bias else None
-        self.weight_ho = nn.Parameter(torch.empty(output_size, hidden_size, **kw))
-        self.bias_o = nn.Parameter(torch.empty(output_size, **kw)) if bias else None
+        def param(*shape: int) -> nn.Parameter:
+            return nn.Parameter(torch.empty(*shape, device=device, dtype=dtype))
+
+        self.weight_ih = param(hidden_size, input_size)
+        self.weight_sh = param(hidden_size, output_size)
+        self.bias_h = param(hidden_size) if bias else None
+        self.weight_ho = param(output_size, hidden_size)
+        self.bias_o = param(output_size) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -176,12 +188,26 @@ class JordanRNN(nn.Module):
         Raises
         ------
         ValueError
-            If ``x``, ``targets`` or ``s0`` has the wrong number of dimensions or a wrong size.
+            If ``x``, ``targets`` or ``s0`` has the wrong number of dimensions or a wrong size, or
+            the sequence is empty.
+        TypeError
+            If ``x``, ``targets`` or ``s0`` has another dtype than the parameters.
         """
         if x.dim() not in (2, 3):
             raise ValueError(f"JordanRNN: Expected input to be 2D or 3D, got {x.dim()}D tensor instead")
         if x.size(-1) != self.input_size:
-            raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {x.size(-1)}")
+            raise ValueError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {x.size(-1)}"
+            )
+        length = x.size(1) if (x.dim() == 3 and self.batch_first) else x.size(0)
+        if length == 0:
+            raise ValueError(f"JordanRNN: Expected a sequence of length at least 1, got length 0 (input shape "
+                             f"{tuple(x.shape)})")
+        dtype = self.weight_ih.dtype
+        for name, given in (("input", x), ("targets", targets), ("s0", s0)):
+            if given is not None and given.dtype != dtype:
+                raise TypeError(f"JordanRNN: {name} has dtype {given.dtype} but the parameters have dtype {dtype}; "
+                                f"convert one of them, e.g. x.to({dtype}) or net.to({given.dtype})")
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(1)  # (L, 1, I)
@@ -197,9 +223,9 @@ class JordanRNN(nn.Module):
         if s0 is None:
             s = x.new_zeros(N, O)
         else:
-            expected = (O,) if unbatched else (N, O)
-            if tuple(s0.shape) != expected:
-                raise ValueError(f"s0 must have shape {expected}, got {tuple(s0.shape)}")
+            expected_s0 = (O,) if unbatched else (N, O)
+            if tuple(s0.shape) != expected_s0:
+                raise ValueError(f"s0 must have shape {expected_s0}, got {tuple(s0.shape)}")
             s = s0.reshape(N, O)
         phi, f = _HIDDEN[self.nonlinearity], _OUTPUT[self.output_nonlinearity]
         xw = F.linear(x, self.weight_ih, self.bias_h)  # (L, N, H): input projection, hoisted

@@ -1,4 +1,4 @@
-"""Parameters of an Elman RNN in two notations, and their count.
+"""Parameters of an Elman RNN: the two notations, the conversions between them, validation and counts.
 
 Shape conventions (stated once for this module):
 
@@ -11,19 +11,60 @@ Shape conventions (stated once for this module):
   ``H_t = phi(X_t W_xh + H_{t-1} W_hh + b_h)`` with ``X_t`` of shape ``(n, d)``.
 
 The mapping is ``W_xh = weight_ih.T``, ``W_hh = weight_hh.T``, ``b_h = bias_ih + bias_hh``.
+
+Counting needs only the standard library: :func:`rnn_param_count` (``torch.nn.RNN``),
+:func:`elman_param_count`, :func:`window_mlp_param_count` and :func:`unshared_rnn_param_count`
+(source notation, with an output layer ``W_hq (h, q)``, ``b_q (1, q)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["torch_to_source", "source_to_torch", "rnn_param_count"]
+from ._typing import Array
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+__all__ = [
+    "ArrayLike",
+    "TensorLike",
+    "HasStateDict",
+    "torch_to_source",
+    "source_to_torch",
+    "as_numeric",
+    "check_rnn_params",
+    "rnn_param_count",
+    "elman_param_count",
+    "window_mlp_param_count",
+    "unshared_rnn_param_count",
+]
+
+class TensorLike(Protocol):
+    """What the NumPy code needs of a ``torch.Tensor`` (without importing torch): ``detach().cpu().numpy()``."""
+
+    def detach(self) -> TensorLike: ...
+
+    def cpu(self) -> TensorLike: ...
+
+    def numpy(self) -> Array: ...
 
 
-def _to_numpy(value: Any, dtype: Any = None) -> np.ndarray:
+class HasStateDict(Protocol):
+    """A module with a ``state_dict()``, such as ``torch.nn.RNN`` or :class:`~rnn_companion.elman.ElmanRNN`."""
+
+    def state_dict(self) -> Mapping[str, TensorLike]: ...
+
+
+#: A NumPy array, a tensor (detached and copied to the CPU) or nested sequences of numbers.
+ArrayLike = npt.ArrayLike | TensorLike
+
+
+def _to_numpy(value: ArrayLike, dtype: npt.DTypeLike | None = None) -> Array:
     """Convert a tensor or array-like to a NumPy array (detached, on the CPU)."""
     if hasattr(value, "detach"):  # torch.Tensor, without importing torch here
         value = value.detach().cpu().numpy()
@@ -31,12 +72,78 @@ def _to_numpy(value: Any, dtype: Any = None) -> np.ndarray:
     return arr.astype(dtype) if dtype is not None else arr
 
 
+def as_numeric(value: ArrayLike, name: str) -> Array:
+    """``value`` as a NumPy array (a tensor is detached and copied to the CPU); rejects non-numeric data."""
+    if hasattr(value, "detach"):  # torch.Tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+def check_rnn_params(
+    params: Mapping[str, ArrayLike], num_layers: int, bias: bool, num_directions: int
+) -> tuple[dict[str, Array], int, int]:
+    """Validate the names and shapes of a ``torch.nn.RNN``-style parameter dict.
+
+    Returns the arrays (in torch's order), the input size and the hidden size.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a mapping or an entry is not numeric.
+    ValueError
+        For a missing, unexpected or mis-shaped parameter (the message names expected and received).
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"params must be a dict of arrays named like torch.nn.RNN's state_dict, got {type(params).__name__}"
+        )
+    for name in ("weight_ih_l0", "weight_hh_l0"):
+        if name not in params:
+            raise ValueError(f"params is missing {name!r}; got keys {sorted(params)}")
+    w_ih, w_hh = as_numeric(params["weight_ih_l0"], "weight_ih_l0"), as_numeric(params["weight_hh_l0"], "weight_hh_l0")
+    if w_hh.ndim != 2 or w_hh.shape[0] != w_hh.shape[1]:
+        raise ValueError(f"weight_hh_l0 must have shape (H, H), got {w_hh.shape}")
+    hidden = w_hh.shape[0]
+    if w_ih.ndim != 2:
+        raise ValueError(f"weight_ih_l0 must have shape ({hidden}, input_size), got {w_ih.shape}")
+    input_size = w_ih.shape[1]
+    expected: dict[str, tuple[int, ...]] = {}
+    for k in range(num_layers):
+        in_k = input_size if k == 0 else num_directions * hidden
+        for d in range(num_directions):
+            sfx = f"_l{k}" + ("_reverse" if d else "")
+            expected["weight_ih" + sfx] = (hidden, in_k)
+            expected["weight_hh" + sfx] = (hidden, hidden)
+            if bias:
+                expected["bias_ih" + sfx] = (hidden,)
+                expected["bias_hh" + sfx] = (hidden,)
+    missing = [n for n in expected if n not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing} (expected keys {list(expected)}, got {sorted(params)})")
+    unexpected = [n for n in params if n not in expected]
+    if unexpected:
+        raise ValueError(
+            f"params has unexpected keys {unexpected} for num_layers={num_layers}, bias={bias}, "
+            f"bidirectional={num_directions == 2} (expected keys {list(expected)})"
+        )
+    arrays = {}
+    for name, shape in expected.items():
+        arr = as_numeric(params[name], name)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        arrays[name] = arr
+    return arrays, input_size, hidden
+
+
 def torch_to_source(
-    state_dict_or_module: Any,
+    state_dict_or_module: Mapping[str, ArrayLike] | HasStateDict,
     layer: int = 0,
     direction: int = 0,
-    dtype: Any = None,
-) -> dict[str, np.ndarray]:
+    dtype: npt.DTypeLike | None = None,
+) -> dict[str, Array]:
     """Convert one layer/direction of a ``torch.nn.RNN`` to the source notation.
 
     Parameters
@@ -67,10 +174,11 @@ def torch_to_source(
     """
     if direction not in (0, 1):
         raise ValueError(f"direction must be 0 or 1, got {direction!r}")
-    if hasattr(state_dict_or_module, "state_dict") and not isinstance(state_dict_or_module, Mapping):
-        sd = state_dict_or_module.state_dict()
-    else:
+    sd: Mapping[str, ArrayLike]
+    if isinstance(state_dict_or_module, Mapping):
         sd = state_dict_or_module
+    else:
+        sd = state_dict_or_module.state_dict()
     suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
     name_ih, name_hh = "weight_ih" + suffix, "weight_hh" + suffix
     for name in (name_ih, name_hh):
@@ -89,15 +197,15 @@ def torch_to_source(
 
 
 def source_to_torch(
-    W_xh: Any,
-    W_hh: Any,
-    b_h: Any = None,
+    W_xh: ArrayLike,
+    W_hh: ArrayLike,
+    b_h: ArrayLike | None = None,
     *,
     layer: int = 0,
     suffix: str = "",
     split: str = "ih",
     as_tensors: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, Array] | dict[str, Tensor]:
     """Convert source-notation parameters to ``torch.nn.RNN`` state_dict entries.
 
     Parameters
@@ -141,7 +249,7 @@ def source_to_torch(
     if split not in ("ih", "hh", "half"):
         raise ValueError(f"split must be 'ih', 'hh' or 'half', got {split!r}")
     tag = f"_l{layer}{suffix}"
-    out: dict[str, Any] = {"weight_ih" + tag: W_xh.T.copy(), "weight_hh" + tag: W_hh.T.copy()}
+    out: dict[str, Array] = {"weight_ih" + tag: W_xh.T.copy(), "weight_hh" + tag: W_hh.T.copy()}
     if b_h is not None:
         b = _to_numpy(b_h)
         if b.size != h or b.ndim > 2 or (b.ndim == 2 and b.shape[0] != 1):
@@ -159,7 +267,7 @@ def source_to_torch(
     if as_tensors:
         import torch
 
-        out = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in out.items()}
+        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in out.items()}
     return out
 
 
@@ -198,3 +306,95 @@ def rnn_param_count(
     first = input_size * h + h * h + 2 * b * h
     rest = d * h * h + h * h + 2 * b * h
     return int(d * (first + (num_layers - 1) * rest))
+
+
+def _check_sizes(**sizes: int) -> None:
+    """Raise unless every size is a positive ``int`` (``bool`` is rejected)."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(
+                f"{name} must be a positive int; expected an int >= 1, received {value!r}"
+            )
+        if value < 1:
+            raise ValueError(
+                f"{name} must be a positive int; expected an int >= 1, received {value}"
+            )
+
+
+def elman_param_count(d: int, h: int, q: int, *, torch_biases: bool = False) -> int:
+    """Parameters of an Elman RNN with an output layer, in the source notation.
+
+    ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (1, h), ``W_hq`` (h, q) and ``b_q`` (1, q):
+    ``d*h + h*h + h + h*q + q``, whatever the number of time steps.
+
+    Parameters
+    ----------
+    d
+        Input size (features per time step).
+    h
+        Hidden size.
+    q
+        Output size.
+    torch_biases
+        Count two hidden biases (``bias_ih`` and ``bias_hh``, as ``torch.nn.RNN`` stores them)
+        instead of the single ``b_h``: adds ``h``.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer.
+    """
+    _check_sizes(d=d, h=h, q=q)
+    return int(d * h + h * h + (2 if torch_biases else 1) * h + h * q + q)
+
+
+def window_mlp_param_count(d: int, h: int, q: int, steps: int) -> int:
+    """Parameters of a one-hidden-layer MLP that reads ``steps`` concatenated inputs.
+
+    The hidden layer maps the ``steps * d`` concatenated inputs to ``h`` units and the
+    output layer maps them to ``q``: ``steps*d*h + h + h*q + q``, which grows with ``steps``.
+
+    Parameters
+    ----------
+    d
+        Input size (features per time step).
+    h
+        Hidden size.
+    q
+        Output size.
+    steps
+        Window length ``T``: how many time steps the MLP reads at once.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer.
+    """
+    _check_sizes(d=d, h=h, q=q, steps=steps)
+    return int(steps * d * h + h + h * q + q)
+
+
+def unshared_rnn_param_count(d: int, h: int, q: int, steps: int) -> int:
+    """Parameters of an unrolled Elman RNN with its own ``W_xh, W_hh, b_h`` at every step.
+
+    ``steps * (d*h + h*h + h) + h*q + q`` (one output layer shared, as in the text): what
+    the recurrence would cost without parameter sharing.
+
+    Parameters
+    ----------
+    d
+        Input size (features per time step).
+    h
+        Hidden size.
+    q
+        Output size.
+    steps
+        Number of time steps ``T``, each with its own recurrent weights.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer.
+    """
+    _check_sizes(d=d, h=h, q=q, steps=steps)
+    return int(steps * (d * h + h * h + h) + h * q + q)

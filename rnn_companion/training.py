@@ -18,9 +18,8 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -38,8 +37,6 @@ __all__ = [
     "perplexity",
     "sample",
     "next_token_probs",
-    "delayed_recall",
-    "hidden_grad_norms",
 ]
 
 IGNORE_INDEX = -100
@@ -133,7 +130,10 @@ def global_grad_norm(parameters: Iterable[Tensor]) -> float:
     grads = _grads(parameters)
     if not grads:
         return 0.0
-    return float(torch.sqrt(sum((g.detach().double() ** 2).sum() for g in grads)))
+    total = torch.zeros((), dtype=torch.float64)
+    for g in grads:
+        total = total + (g.detach().double() ** 2).sum()
+    return float(torch.sqrt(total))
 
 
 def clip_grad_norm(parameters: Iterable[Tensor], max_norm: float) -> tuple[float, bool]:
@@ -175,12 +175,12 @@ def truncated_forward(
     if k < 1:
         raise ValueError("k must be >= 1")
     outputs = []
+    carried = state
     for start in range(0, inputs.shape[0], k):
-        if state is not None:
-            state = state.detach()
-        out, state = model(inputs[start : start + k], state)
+        out, last = model(inputs[start : start + k], None if carried is None else carried.detach())
         outputs.append(out)
-    return torch.cat(outputs, dim=0), state
+        carried = last
+    return torch.cat(outputs, dim=0), last
 
 
 def streams_from_sentences(sentences: Sequence[Sequence[int]], n_streams: int) -> list[list[int]]:
@@ -227,14 +227,18 @@ def _loss_sum(logits: Tensor, targets: Tensor) -> tuple[Tensor, int]:
     return loss, int((targets != IGNORE_INDEX).sum())
 
 
-def _progress(iterable: Iterable[Any], progress: bool | None, total: int) -> Iterable[Any]:
+_T = TypeVar("_T")
+
+
+def _progress(iterable: Iterable[_T], progress: bool | None, total: int) -> Iterable[_T]:
     if progress is None:
         progress = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
     if not progress:
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc="epochs")
+    bar: Iterable[_T] = tqdm(iterable, total=total, desc="epochs")
+    return bar
 
 
 def train(
@@ -324,7 +328,9 @@ def train(
 
 
 @torch.no_grad()
-def evaluate_nll(model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True) -> float:
+def evaluate_nll(
+    model: torch.nn.Module, batches: Iterable[tuple[Tensor, Tensor]], *, carry_state: bool = True
+) -> float:
     """Mean negative log-likelihood per scored target token (nats), carrying the state across batches."""
     was_training = model.training
     model.eval()
@@ -402,70 +408,3 @@ def next_token_probs(model: torch.nn.Module, prefix: Sequence[int]) -> Tensor:
     logits, _ = model(torch.tensor(list(prefix), dtype=torch.long, device=device).unsqueeze(1), None)
     model.train(was_training)
     return torch.softmax(logits[-1, 0].double(), dim=-1).cpu()
-
-
-def delayed_recall(
-    n_batches: int,
-    batch_size: int,
-    length: int,
-    delay: int,
-    n_symbols: int = 4,
-    *,
-    seed: int = 0,
-) -> list[tuple[Tensor, Tensor]]:
-    """The delayed-recall task: output at step ``t`` the input symbol of step ``t - delay``.
-
-    Inputs are uniform random symbols ``0..n_symbols-1``; the first ``delay`` targets are
-    ``-100`` (not scored). A model can do better than chance (``1 / n_symbols``) only if it
-    carries each symbol for ``delay`` steps.
-
-    Returns
-    -------
-    list
-        ``n_batches`` pairs ``(inputs, targets)`` of ``LongTensor`` ``(length, batch_size)``.
-    """
-    if not 0 < delay < length:
-        raise ValueError("need 0 < delay < length")
-    g = torch.Generator().manual_seed(seed)
-    out = []
-    for _ in range(n_batches):
-        x = torch.randint(n_symbols, (length, batch_size), generator=g)
-        y = torch.full_like(x, IGNORE_INDEX)
-        y[delay:] = x[:-delay]
-        out.append((x, y))
-    return out
-
-
-def hidden_grad_norms(
-    X: np.ndarray,
-    W_xh: np.ndarray,
-    W_hh: np.ndarray,
-    b_h: np.ndarray,
-    dH_T: np.ndarray,
-    nonlinearity: str = "tanh",
-    H0: np.ndarray | None = None,
-) -> np.ndarray:
-    """``||dL/dH_t||`` for a loss that depends on the last state only, by the hand-written BPTT.
-
-    Runs :func:`rnn_companion.reference.elman_forward` (source notation, ``X`` of shape
-    ``(T, n, d)``), back-propagates ``dL/dH_T = dH_T`` (``(n, h)``) with
-    :func:`rnn_companion.reference.elman_backward` and recovers the total gradient at each state,
-    ``dL/dH_t = dZ_{t+1} W_hh^T`` for ``t < T``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(T, n)``: entry ``[d, i]`` is the norm of example ``i``'s gradient at distance
-        ``d = T - t`` from the loss (``d = 0`` is ``||dH_T||``).
-    """
-    from .reference import elman_backward, elman_forward
-
-    X = np.asarray(X)
-    H = elman_forward(X, W_xh, W_hh, b_h, H0=H0, nonlinearity=nonlinearity)
-    dH = np.zeros_like(H)
-    dH[-1] = dH_T
-    dZ = elman_backward(dH, X, H, W_xh, W_hh, H0=H0, nonlinearity=nonlinearity, return_per_step=True)["dZ"]
-    G = np.empty_like(H)
-    G[-1] = dH_T
-    G[:-1] = dZ[1:] @ np.asarray(W_hh).T
-    return np.linalg.norm(G, axis=-1)[::-1].copy()

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOP_KEYS = {"schema", "tag", "date", "command", "machine", "versions", "settings", "floor", "results", "skipped"}
 MACHINE_KEYS = {"cpu", "cpu_count", "platform", "gpu", "loadavg_start", "loadavg_end"}
 VERSION_KEYS = {"python", "torch", "numpy", "rnn_companion", "cuda", "cudnn"}
-SETTINGS_KEYS = {"threads", "blas_threads_env", "repeats", "warmup", "min_time_s", "clock", "cuda_allow_tf32", "dtype", "seed", "devices",
+SETTINGS_KEYS = {"threads", "blas_threads_env", "repeats", "warmup", "min_time_s", "clock", "cuda_allow_tf32", "dtype",
+                 "seed", "devices",
                  "passes", "layers", "sizes"}
 RECORD_KEYS = {"size", "T", "batch", "input", "hidden", "layers", "device", "pass", "contender", "label", "baseline",
                "number", "times_s", "median_s", "q1_s", "q3_s", "min_s", "max_s", "ratio", "target",
@@ -73,15 +74,41 @@ def test_parse_size() -> None:
             bench.parse_size(bad)
 
 
-def test_targets() -> None:
-    assert bench.target_for("elman", "fwd_bwd", "A", "cpu") == 0.75
-    assert bench.target_for("elman", "fwd_bwd", "B", "cpu") == 0.3
-    assert bench.target_for("elman", "fwd_bwd", "C", "cpu") == 1.05
-    assert bench.target_for("elman", "fwd", "7,1,2,3", "cpu") == 1.0
-    assert bench.target_for("elman", "fwd_bwd", "7,1,2,3", "cpu") is None
-    assert bench.target_for("numpy", "fwd_bwd", "B", "cpu") == 1.0
-    assert bench.target_for("elman", "fwd", "A", "cuda") is None
+def test_target_lookup_rules() -> None:
+    """target_for follows its rules on a table of its own (not by restating the project's numbers)."""
+    table = {"elman": {"fwd": {"A": 0.5, None: 0.9}, "fwd_bwd": {"B": 0.25}}}
+    original = dict(bench.TARGETS)
+    try:
+        bench.TARGETS.clear()
+        bench.TARGETS.update(table)
+        assert bench.target_for("elman", "fwd", "A", "cpu") == 0.5  # its own entry
+        assert bench.target_for("elman", "fwd", "C", "cpu") == 0.9  # the None key: any other size
+        assert bench.target_for("elman", "fwd_bwd", "B", "cpu") == 0.25
+        assert bench.target_for("elman", "fwd_bwd", "A", "cpu") is None  # no entry, no None key
+        assert bench.target_for("elman", "fwd", "A", "cuda") is None  # CPU only
+        assert bench.target_for("numpy", "fwd", "A", "cpu") is None  # a contender without targets
+    finally:
+        bench.TARGETS.clear()
+        bench.TARGETS.update(original)
+
+
+def test_project_targets_are_what_the_issues_ask() -> None:
+    """The requirements, not the numbers: nothing may be slower than torch.nn.RNN in the forward pass on
+    any named size (the one-step regime included), and the baseline has no target."""
+    for size in [*bench.SIZES, *bench.STEP_SIZES]:
+        for contender in ("elman", "numpy"):
+            target = bench.target_for(contender, "fwd", size, "cpu")
+            assert target is not None and target <= 1.0, (contender, size, target)
     assert bench.target_for("torch", "fwd", "A", "cpu") is None
+
+
+def test_step_regime_sizes() -> None:
+    """The one-step regime of sampling loops (S1: one step of one sequence; S5: a tiny network)."""
+    assert bench.STEP_SIZES["S1"][:2] == (1, 1) and bench.STEP_SIZES["S1"][3] == 128
+    assert bench.STEP_SIZES["S5"][0] == 5 and bench.STEP_SIZES["S5"][1] == 2 and bench.STEP_SIZES["S5"][3] == 4
+    assert bench.parse_size("s1") == ("S1", bench.STEP_SIZES["S1"])
+    assert bench.parse_size(",".join(map(str, bench.STEP_SIZES["S5"]))) == ("S5", bench.STEP_SIZES["S5"])
+    assert not set(bench.STEP_SIZES) & set(bench.SIZES)  # the default run (and the book's table) is unchanged
 
 
 def test_sweep_sizes() -> None:
@@ -114,6 +141,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     return json.loads(path.read_text()), proc.stdout
 
 
+@pytest.mark.slow
 def test_quick_run_json_fields(quick_run: tuple[dict, str]) -> None:
     data, _ = quick_run
     assert set(data) == TOP_KEYS
@@ -131,12 +159,12 @@ def test_quick_run_json_fields(quick_run: tuple[dict, str]) -> None:
         assert (r["T"], r["batch"], r["input"], r["hidden"]) == bench.QUICK_SIZE
         assert len(r["times_s"]) == 1 and r["median_s"] > 0
         assert r["flops"] == bench.case_flops(bench.QUICK_SIZE, r["layers"], r["pass"])
-    names = {r["contender"] for r in data["results"]}
-    assert "torch" in names and "numpy" in names
-    skipped = {s["contender"] for s in data["skipped"]}
-    assert names | skipped >= {"torch", "elman", "numpy"}
+    # every CPU contender ran: a crashing one fails the run instead of being skipped
+    assert {r["contender"] for r in data["results"]} == {"torch", "elman", "numpy"}
+    assert data["skipped"] == [{"contender": "torch_nocudnn", "device": "cpu", "reason": "cuDNN exists on CUDA only"}]
 
 
+@pytest.mark.slow
 def test_quick_run_ratios_come_from_medians(quick_run: tuple[dict, str]) -> None:
     data, _ = quick_run
     for r in data["results"]:
@@ -152,12 +180,41 @@ def test_quick_run_ratios_come_from_medians(quick_run: tuple[dict, str]) -> None
         assert r["max_abs_diff"] < 1e-5
 
 
+@pytest.mark.slow
+def test_a_crashing_contender_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnn_companion.bench import core
+
+    def broken(self: torch.nn.Module, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("ElmanRNN is broken")
+
+    monkeypatch.setattr(core.ElmanRNN, "forward", broken)
+    with pytest.raises(RuntimeError, match="ElmanRNN is broken"):
+        core.run([("5,2,3,4", (5, 2, 3, 4))], [1], ["cpu"], ["fwd"], repeats=1, warmup=0, min_time=0.0, floor=False)
+
+
+@pytest.mark.slow
+def test_a_wrong_contender_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnn_companion.bench import core
+
+    real = core.ElmanRNN.forward
+
+    def off_by_one(self: torch.nn.Module, *args: object, **kwargs: object) -> tuple[torch.Tensor, torch.Tensor]:
+        out, h = real(self, *args, **kwargs)
+        return out + 1, h
+
+    monkeypatch.setattr(core.ElmanRNN, "forward", off_by_one)
+    with pytest.raises(RuntimeError, match="elman differs from torch.nn.RNN by 1"):
+        core.run([("5,2,3,4", (5, 2, 3, 4))], [1], ["cpu"], ["fwd"], repeats=1, warmup=0, min_time=0.0, floor=False)
+
+
+@pytest.mark.slow
 def test_quick_run_table(quick_run: tuple[dict, str]) -> None:
     data, stdout = quick_run
     assert bench.format_table(data) in stdout
     assert stdout.count("\n5,2,3,4 ") == len(data["results"])
 
 
+@pytest.mark.slow
 def test_load_runs_reads_only_bench_json(quick_run: tuple[dict, str], tmp_path: Path) -> None:
     data, _ = quick_run
     (tmp_path / "b.json").write_text(json.dumps(data))
@@ -186,6 +243,7 @@ def test_load_runs_reads_only_bench_json(quick_run: tuple[dict, str], tmp_path: 
         (["--clock", "cpu", "--threads", "2"], "--threads 1"),
         (["--sweep", "--size", "A"], "not allowed with --size"),
         (["--sweep"], "not allowed with --quick"),
+        (["--step", "--size", "A"], "not allowed with --sweep or --size"),
         (["--frobnicate"], "unrecognized arguments"),
     ],
 )
@@ -204,6 +262,7 @@ def test_cuda_requested_without_gpu(capsys: pytest.CaptureFixture[str]) -> None:
     assert "torch.cuda.is_available() is False" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_quick_run_on_cuda(tmp_path: Path) -> None:
     path = tmp_path / "cuda.json"
@@ -223,12 +282,13 @@ def test_quick_run_on_cuda(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- clocks and plots
 @pytest.mark.parametrize("clock", ["wall", "cpu"])
 def test_cpu_timer_measures_work(clock: str) -> None:
-    timer = bench._CpuTimer(clock)
+    timer = bench.CpuTimer(clock)
     busy = timer.measure(lambda: sum(range(200_000)), 3)
     idle = timer.measure(lambda: None, 3)
     assert busy > 0 and busy > idle
 
 
+@pytest.mark.slow
 def test_plots_of_a_stored_run(quick_run: tuple[dict, str]) -> None:
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
@@ -238,17 +298,18 @@ def test_plots_of_a_stored_run(quick_run: tuple[dict, str]) -> None:
 
     data, _ = quick_run
     data = {**data, "file": "quick.json"}
-    table = perf.ratio_table(data).splitlines()
-    assert len(table) == 1 + len(perf.records(data, contender="torch")) == 5
+    table = bench.ratio_table(data).splitlines()
+    assert len(table) == 1 + len(bench.records(data, contender="torch")) == 5
     r = next(x for x in data["results"] if x["contender"] == "numpy" and x["pass"] == "fwd" and x["layers"] == 1)
     assert f"{r['ratio']:.2f}" in table[1]
     fig = perf.plot_ratios(data)
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+    assert not hasattr(perf, "ratio_table")  # one table, in the benchmark
     fig2 = perf.plot_roofline(data)
     assert len(fig2.axes[0].lines) >= 2 + 3  # roof, one floor curve, three contenders
     plt.close("all")
     w = np.array([1e3, 1e6, 1e9])
-    model = perf.overhead_model(w, 1e11, 2e-6)
+    model = bench.overhead_model(w, 1e11, 2e-6)
     np.testing.assert_allclose(model, w / (2e-6 + w / 1e11))
     assert model[0] < 1e9 and model[-1] > 0.99e11
 
@@ -260,3 +321,20 @@ def test_stored_runs_ship_with_the_package() -> None:
     cpu = next(r for r in runs if r["file"] == "cpu.json")
     cases = {(r["contender"], r["pass"]) for r in cpu["results"]}
     assert {("torch", "fwd"), ("elman", "fwd_bwd"), ("numpy", "fwd_bwd")} <= cases
+
+
+@pytest.mark.slow
+def test_step_regime_runs_forward_only_with_its_targets() -> None:
+    """--step times S1 and S5, 1 and 2 layers, forward only, and judges elman by its targets."""
+    from rnn_companion.bench import core
+
+    result = core.run(list(bench.STEP_SIZES.items()), [1, 2], ["cpu"], ["fwd"], repeats=1, warmup=0,
+                      min_time=0.0, floor=False)
+    cases = {(r["size"], r["layers"], r["pass"]) for r in result["results"]}
+    assert cases == {(s, n, "fwd") for s in bench.STEP_SIZES for n in (1, 2)}
+    for r in result["results"]:
+        assert (r["T"], r["batch"], r["input"], r["hidden"]) == bench.STEP_SIZES[r["size"]]
+        if r["contender"] == "elman":
+            assert r["target"] == bench.TARGETS["elman"]["fwd"][r["size"]]
+            assert r["meets_target"] == (r["ratio"] <= r["target"])
+    assert "S1" in bench.format_table(result) and "S5" in bench.format_table(result)

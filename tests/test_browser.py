@@ -162,9 +162,12 @@ def problems_in_events(events: list[dict], origin: str) -> list[str]:
     for e in events:
         method, p = e.get("method"), e.get("params", {})
         if method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            found.append("console error: " + " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+            args = p.get("args", [])
+            found.append("console error: " + " ".join(str(a.get("value", a.get("description"))) for a in args))
         elif method == "Runtime.exceptionThrown":
-            found.append("exception: " + p["exceptionDetails"].get("text", "") + " " + str(p["exceptionDetails"].get("exception", {}).get("description", "")))
+            details = p["exceptionDetails"]
+            found.append("exception: " + details.get("text", "") + " "
+                         + str(details.get("exception", {}).get("description", "")))
         elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
             found.append("log error: " + p["entry"].get("text", "") + " " + p["entry"].get("url", ""))
         elif method == "Network.requestWillBeSent":

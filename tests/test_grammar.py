@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from rnn_companion.grammar import (
-    ELMAN_TEMPLATES,
-    NGramLM,
+    LEXICONS,
+    TEMPLATES,
     TemplateGrammar,
     elman_grammar,
-    fit_ngram,
     split_sentences,
 )
+from rnn_companion.ngram import NGramLM, fit_ngram
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_vocabulary_and_enumeration(grammar: TemplateGrammar) -> None:
     sentences = grammar.sentences()
     assert math.isclose(sum(p for _, p in sentences), 1.0, rel_tol=1e-12)
     assert all(s[-1] == "." and 3 <= len(s) <= 4 for s, _ in sentences)
-    assert len(grammar.templates) == len(ELMAN_TEMPLATES) == 16
+    assert len(grammar.templates) == len(TEMPLATES) == 16
 
 
 def test_next_word_matches_enumeration_for_all_short_prefixes(grammar: TemplateGrammar) -> None:
@@ -156,3 +156,20 @@ def test_custom_grammar_validation() -> None:
     # "y" is ambiguous: P(A | y) = (3/4 * 1/2) / (3/4 * 1/2 + 1/4 * 1/2) = 3/4
     np.testing.assert_allclose(g.template_posterior(["y"]), [0.75, 0.25])
     np.testing.assert_allclose(g.next_word_distribution(["y"]), brute_force_next(g, ("y",)))
+
+
+def test_elman_grammar_lexicons() -> None:
+    assert elman_grammar().classes == LEXICONS["disjoint"]
+    assert elman_grammar("nested").classes == LEXICONS["nested"]
+    with pytest.raises(ValueError, match=r"one of \['disjoint', 'nested'\], got 'figure7'"):
+        elman_grammar("figure7")
+
+
+def test_fill_draws_one_word_per_slot_uniformly() -> None:
+    g = elman_grammar("nested")
+    rng = np.random.default_rng(0)
+    k = TEMPLATES.index(("NOUN-ANIM", "VERB-EAT", "NOUN-FOOD"))
+    counts = Counter(g.fill(k, rng)[0] for _ in range(5000))
+    assert set(counts) == set(LEXICONS["nested"]["NOUN-ANIM"])
+    # 10 animates, uniform: each about 500 of 5000 (binomial sd about 21)
+    assert max(abs(c - 500) for c in counts.values()) < 100

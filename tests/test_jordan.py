@@ -100,11 +100,13 @@ def test_batch_first_and_unbatched() -> None:
         torch.testing.assert_close(y_bf, y.transpose(0, 1))
         torch.testing.assert_close(h_bf, h.transpose(0, 1))
         torch.testing.assert_close(s_bf, s)
-        y_u, h_u, s_u = net(x[:, 1], targets=None if targets is None else targets[:, 1], s0=torch.zeros(O, dtype=torch.float64))
+        y_u, h_u, s_u = net(x[:, 1], targets=None if targets is None else targets[:, 1],
+                            s0=torch.zeros(O, dtype=torch.float64))
         torch.testing.assert_close(y_u, y[:, 1])
         torch.testing.assert_close(h_u, h[:, 1])
         torch.testing.assert_close(s_u, s[1])
-        ry, rh, rs = jordan_forward(x[:, 1].numpy(), _np_params(net), None, None if targets is None else targets[:, 1].numpy(), mu=0.3)
+        ry, rh, rs = jordan_forward(x[:, 1].numpy(), _np_params(net), None,
+                                    None if targets is None else targets[:, 1].numpy(), mu=0.3)
         np.testing.assert_allclose(ry, y_u.detach().numpy(), rtol=0, atol=1e-12)
         ry, _, _ = jordan_forward(x.transpose(0, 1).numpy(), _np_params(net), mu=0.3, batch_first=True)
         if targets is None:
@@ -135,7 +137,7 @@ def test_gradcheck(mu: float, teacher: bool) -> None:
     params = tuple(p.detach().clone().requires_grad_(True) for p in net.parameters())
 
     def fn(x, s0, *ps):
-        y, h, s = torch.func.functional_call(net, dict(zip(names, ps)), (x,), {"targets": tg, "s0": s0})
+        y, h, s = torch.func.functional_call(net, dict(zip(names, ps, strict=True)), (x,), {"targets": tg, "s0": s0})
         return y, h, s
 
     assert torch.autograd.gradcheck(fn, (x, s0, *params))
@@ -180,3 +182,43 @@ def test_errors() -> None:
         jordan_forward(np.zeros((L, N, 4)), _np_params(net))
     with pytest.raises(ValueError, match="targets"):
         jordan_forward(np.zeros((L, N, I)), _np_params(net), targets=np.zeros((L, N, 3)))
+
+
+def test_clear_errors_for_empty_sequences_bias_flags_and_dtypes() -> None:
+    """Issue 10: each of these used to fail late, with torch's internal message, or not at all."""
+    net = JordanRNN(I, Hd, O)
+    for x in (torch.zeros(0, N, I), torch.zeros(0, I)):
+        with pytest.raises(ValueError, match="length at least 1, got length 0"):
+            net(x)
+    with pytest.raises(ValueError, match="length at least 1, got length 0"):
+        JordanRNN(I, Hd, O, batch_first=True)(torch.zeros(N, 0, I))
+    for bad in ("yes", 1, None):
+        with pytest.raises(TypeError, match=f"bias must be a bool .*got {bad!r}"):
+            JordanRNN(I, Hd, O, bias=bad)
+    with pytest.raises(TypeError, match="batch_first must be a bool"):
+        JordanRNN(I, Hd, O, batch_first="no")
+    net64 = JordanRNN(I, Hd, O, dtype=torch.float64)
+    with pytest.raises(TypeError, match="input has dtype torch.float32 but the parameters have dtype torch.float64"):
+        net64(torch.zeros(L, N, I))
+    with pytest.raises(TypeError, match="s0 has dtype torch.float32 but the parameters have dtype torch.float64"):
+        net64(torch.zeros(L, N, I, dtype=torch.float64), s0=torch.zeros(N, O))
+    with pytest.raises(TypeError, match="targets has dtype torch.float32"):
+        net64(torch.zeros(L, N, I, dtype=torch.float64), targets=torch.zeros(L, N, O))
+
+
+def test_reference_checks_s0_and_parameter_names() -> None:
+    """Issue 10: jordan_forward reshaped a wrong-shaped s0 silently and checked no names."""
+    net = JordanRNN(I, Hd, O)
+    p = _np_params(net)
+    x = np.zeros((L, N, I))
+    # (N * O,) has the right number of entries: reshaping it would hide the mistake
+    with pytest.raises(ValueError, match=r"s0 must have shape \(4, 2\), got \(8,\)"):
+        jordan_forward(x, p, s0=np.zeros(N * O))
+    with pytest.raises(ValueError, match=r"s0 must have shape \(2,\), got \(4, 2\)"):
+        jordan_forward(x[:, 0], p, s0=np.zeros((N, O)))
+    with pytest.raises(ValueError, match="weight_sh.*got keys"):
+        jordan_forward(x, {k: v for k, v in p.items() if k != "weight_sh"})
+    with pytest.raises(ValueError, match="got keys .*weight_xx"):
+        jordan_forward(x, {**p, "weight_xx": p["weight_ih"]})
+    with pytest.raises(ValueError, match=r"weight_ho must have shape \(2, 5\), got \(5, 2\)"):
+        jordan_forward(x, {**p, "weight_ho": p["weight_ho"].T})

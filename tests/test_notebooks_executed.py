@@ -13,6 +13,8 @@ import nbformat
 import pytest
 import yaml
 
+import rnn_companion
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 NOTEBOOKS = sorted(p for p in BOOK.glob("*.ipynb"))
@@ -106,6 +108,32 @@ def test_notebook_kernel_and_colab_guard(path: Path) -> None:
     assert "import rnn_companion" in first.source and "pip install" in first.source, (
         f"{path.name}: the first code cell must install rnn-companion when it is missing"
     )
+
+
+PINNED = re.compile(r"%pip install -q rnn-companion==([^\s\"']+)")
+
+
+def pinned_version(nb: nbformat.NotebookNode) -> str | None:
+    """The version the install cell (the first code cell) installs, ``None`` if it pins none."""
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    match = PINNED.search(first.source)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_install_cell_pins_the_version_the_book_was_built_with(path: Path) -> None:
+    version = pinned_version(nbformat.read(path, as_version=4))
+    assert version == rnn_companion.__version__, (
+        f"{path.name} installs rnn-companion=={version}, the package is {rnn_companion.__version__}: "
+        "run `python .ci/execute_notebooks.py --pin-only` (or make notebooks)"
+    )
+
+
+def test_pin_check_can_fail() -> None:
+    for source, expected in (("%pip install -q rnn-companion", None),
+                             ("%pip install -q rnn-companion==0.0.9", "0.0.9")):
+        nb = _nb(nbformat.v4.new_code_cell(f"try:\n    import rnn_companion\nexcept ImportError:\n    {source}"))
+        assert pinned_version(nb) == expected != rnn_companion.__version__
 
 
 # The guard itself must be able to fail.

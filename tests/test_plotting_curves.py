@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from rnn_companion.plotting.curves import plot_grad_norms, plot_loss_curves, plot_perplexity  # noqa: E402
+from rnn_companion.plotting.curves import plot_grad_norms, plot_loss_curves, plot_perplexity
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +17,10 @@ def _close() -> None:
 
 
 def test_plot_perplexity_lines() -> None:
-    ax = plot_perplexity({"train": [5.0, 4.5, 4.3], "held-out": [5.1, 4.6, 4.4]}, optimum=4.2, baselines={"bigram": 5.4, "trigram": 4.27})
+    fig = plot_perplexity({"train": [5.0, 4.5, 4.3], "held-out": [5.1, 4.6, 4.4]}, optimum=4.2,
+                          baselines={"bigram": 5.4, "trigram": 4.27})
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
     lines = ax.get_lines()
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])
     np.testing.assert_array_equal(lines[1].get_ydata(), [5.1, 4.6, 4.4])
@@ -31,9 +31,9 @@ def test_plot_perplexity_lines() -> None:
 
 
 def test_plot_loss_curves_masks_nonfinite() -> None:
-    _, ax = plt.subplots()
+    fig, ax = plt.subplots()
     out = plot_loss_curves({"no clipping": [2.0, np.nan, np.inf], "clipped": [2.0, 1.0, 0.5]}, ax=ax)
-    assert out is ax and ax.get_yscale() == "log"
+    assert out is fig and ax.get_yscale() == "log"
     y = ax.get_lines()[0].get_ydata()
     assert y[0] == 2.0 and np.isnan(y[1]) and np.isnan(y[2])
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [2.0, 1.0, 0.5])
@@ -41,7 +41,7 @@ def test_plot_loss_curves_masks_nonfinite() -> None:
 
 def test_plot_grad_norms_with_bounds() -> None:
     norms = {"rho=0.5": 0.5 ** np.arange(5), "rho=1.5": 1.5 ** np.arange(5)}
-    ax = plot_grad_norms(norms, bounds={"rho=1.5": 2.0 ** np.arange(5)}, title="tanh")
+    ax = plot_grad_norms(norms, bounds={"rho=1.5": 2.0 ** np.arange(5)}, title="tanh").axes[0]
     lines = ax.get_lines()
     assert len(lines) == 3 and ax.get_yscale() == "log" and ax.get_title() == "tanh"
     np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(5))

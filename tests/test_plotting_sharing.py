@@ -1,92 +1,21 @@
-"""Tests of rnn_companion.plotting.sharing: counts against real torch modules, figures render."""
+"""Tests of rnn_companion.plotting.sharing: the figures render and draw the counts of rnn_companion.params."""
 
 from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from rnn_companion.plotting.sharing import (  # noqa: E402
-    elman_param_count,
+from rnn_companion.params import elman_param_count, window_mlp_param_count
+from rnn_companion.plotting.sharing import (
     plot_bidirectional_output,
     plot_param_count_vs_steps,
     plot_step_contributions,
-    unshared_rnn_param_count,
-    window_mlp_param_count,
 )
-
-SIZES = [(1, 1, 1), (3, 5, 2), (10, 32, 7), (28, 64, 10)]
-
-
-def numel(*modules: nn.Module) -> int:
-    return sum(p.numel() for m in modules for p in m.parameters())
-
-
-class SourceElman(nn.Module):
-    """The source notation's parameters as real tensors: W_xh, W_hh, b_h, W_hq, b_q."""
-
-    def __init__(self, d: int, h: int, q: int) -> None:
-        super().__init__()
-        self.W_xh = nn.Parameter(torch.zeros(d, h))
-        self.W_hh = nn.Parameter(torch.zeros(h, h))
-        self.b_h = nn.Parameter(torch.zeros(1, h))
-        self.W_hq = nn.Parameter(torch.zeros(h, q))
-        self.b_q = nn.Parameter(torch.zeros(1, q))
-
-
-@pytest.mark.parametrize("d,h,q", SIZES)
-def test_elman_count_matches_modules(d: int, h: int, q: int) -> None:
-    assert elman_param_count(d, h, q) == numel(SourceElman(d, h, q))
-    # torch.nn.RNN stores two hidden biases, so its count is one h larger
-    assert elman_param_count(d, h, q, torch_biases=True) == numel(nn.RNN(d, h), nn.Linear(h, q))
-    assert elman_param_count(d, h, q) == numel(nn.RNN(d, h, bias=False), nn.Linear(h, q)) + h
-
-
-@pytest.mark.parametrize("d,h,q", SIZES)
-@pytest.mark.parametrize("steps", [1, 2, 7, 50])
-def test_window_and_unshared_counts_match_modules(d: int, h: int, q: int, steps: int) -> None:
-    mlp = nn.Sequential(nn.Linear(steps * d, h), nn.Tanh(), nn.Linear(h, q))
-    assert window_mlp_param_count(d, h, q, steps) == numel(mlp)
-    per_step = [SourceElman(d, h, 1) for _ in range(steps)]
-    unshared = sum(p.numel() for m in per_step for p in (m.W_xh, m.W_hh, m.b_h)) + numel(nn.Linear(h, q))
-    assert unshared_rnn_param_count(d, h, q, steps) == unshared
-    # a window MLP over one step has h*h fewer parameters than the RNN (no W_hh)
-    if steps == 1:
-        assert elman_param_count(d, h, q) - window_mlp_param_count(d, h, q, 1) == h * h
-
-
-def test_rnn_count_does_not_depend_on_steps() -> None:
-    # the same module processes sequences of any length with the same parameters
-    rnn, head = nn.RNN(3, 5), nn.Linear(5, 2)
-    before = numel(rnn, head)
-    for steps in (1, 4, 30):
-        out, _ = rnn(torch.randn(steps, 2, 3))
-        assert head(out).shape == (steps, 2, 2)
-        assert numel(rnn, head) == before == elman_param_count(3, 5, 2, torch_biases=True)
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda: elman_param_count(0, 3, 2),
-        lambda: elman_param_count(3, -1, 2),
-        lambda: elman_param_count(3, 2.5, 2),
-        lambda: elman_param_count(3, True, 2),
-        lambda: window_mlp_param_count(3, 4, 2, 0),
-        lambda: unshared_rnn_param_count(3, 4, 2, "5"),
-    ],
-)
-def test_bad_sizes_raise(call) -> None:
-    with pytest.raises(ValueError, match="expected an int >= 1, received"):
-        call()
 
 
 def _png_bytes(fig) -> bytes:

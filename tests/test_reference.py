@@ -222,13 +222,14 @@ def test_elman_backward_matches_autograd(nl: str) -> None:
     g = elman_backward(dH, X, H, W_xh, W_hh, H0, nonlinearity=nl, return_per_step=True)
     ts = [torch.tensor(a, requires_grad=True) for a in (X, W_xh, W_hh, b_h, H0)]
     _torch_source_loss(*ts, torch.tensor(dH), nl).backward()
-    for key, t in zip(["dX", "dW_xh", "dW_hh", "db_h", "dH0"], ts):
+    for key, t in zip(["dX", "dW_xh", "dW_hh", "db_h", "dH0"], ts, strict=True):
         assert g[key].shape == tuple(t.shape), key
         np.testing.assert_allclose(g[key], t.grad.numpy(), rtol=0, atol=1e-12, err_msg=key)
     # per-step contributions = gradients w.r.t. untied per-step copies of the shared weights
     Wxh_t = torch.tensor(np.repeat(W_xh[None], T, 0), requires_grad=True)
     Whh_t = torch.tensor(np.repeat(W_hh[None], T, 0), requires_grad=True)
-    _torch_source_loss(torch.tensor(X), Wxh_t, Whh_t, torch.tensor(b_h), torch.tensor(H0), torch.tensor(dH), nl, untied=True).backward()
+    _torch_source_loss(torch.tensor(X), Wxh_t, Whh_t, torch.tensor(b_h), torch.tensor(H0), torch.tensor(dH), nl,
+                       untied=True).backward()
     np.testing.assert_allclose(g["dW_hh_per_step"], Whh_t.grad.numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(g["dW_xh_per_step"], Wxh_t.grad.numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(g["dW_hh_per_step"].sum(0), g["dW_hh"], rtol=0, atol=1e-12)
@@ -259,13 +260,14 @@ def test_elman_backward_central_differences_and_default_h0() -> None:
 
 def test_output_layer_and_backward() -> None:
     rng = np.random.default_rng(4)
-    Hs, W_hq, b_q, dO = rng.normal(size=(5, 2, 4)), rng.normal(size=(4, 3)), rng.normal(size=(1, 3)), rng.normal(size=(5, 2, 3))
+    Hs, W_hq = rng.normal(size=(5, 2, 4)), rng.normal(size=(4, 3))
+    b_q, dO = rng.normal(size=(1, 3)), rng.normal(size=(5, 2, 3))
     O = output_layer(Hs, W_hq, b_q)
     np.testing.assert_allclose(O[2], Hs[2] @ W_hq + b_q, rtol=0, atol=1e-14)
     ts = [torch.tensor(a, requires_grad=True) for a in (Hs, W_hq, b_q)]
     ((ts[0] @ ts[1] + ts[2]) * torch.tensor(dO)).sum().backward()
     g = output_layer_backward(dO, Hs, W_hq)
-    for key, t in zip(["dH", "dW_hq", "db_q"], ts):
+    for key, t in zip(["dH", "dW_hq", "db_q"], ts, strict=True):
         np.testing.assert_allclose(g[key], t.grad.numpy(), rtol=0, atol=1e-12, err_msg=key)
     with pytest.raises(ValueError, match="W_hq"):
         output_layer(Hs, W_hq.T, b_q)
@@ -291,3 +293,18 @@ def test_source_errors() -> None:
         elman_step(X[0, :, :2], np.zeros((2, 4)), W_xh, W_hh, b_h)
     with pytest.raises(ValueError, match="dH"):
         elman_backward(np.zeros((4, 2, 4)), X, np.zeros((5, 2, 4)), W_xh, W_hh)
+
+
+@pytest.mark.parametrize("layers, bidi, bf", [(1, False, False), (2, True, False), (2, False, True)])
+def test_empty_batch_matches_torch(layers: int, bidi: bool, bf: bool) -> None:
+    """Issue 10: a batch of 0 sequences crashed; torch.nn.RNN returns empty outputs of the right shapes."""
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(I, H, layers, batch_first=bf, bidirectional=bidi).double()
+    x = torch.zeros((0, L, I) if bf else (L, 0, I), dtype=torch.float64)
+    out_t, hn_t = rnn(x)
+    out, hn, cache = rnn_forward(x.numpy(), _numpy_params(rnn), num_layers=layers, batch_first=bf,
+                                 bidirectional=bidi, return_cache=True)
+    assert out.shape == tuple(out_t.shape) and hn.shape == tuple(hn_t.shape)
+    grads = rnn_backward(np.zeros(out.shape), None, cache)
+    assert grads["input"] is not None and grads["input"].shape == x.shape
+    assert all(np.all(grads[k] == 0) for k in _numpy_params(rnn))  # no sequence, no gradient

@@ -1,7 +1,7 @@
-"""``python -m rnn_companion.bench``."""
+"""``python -m rnn_companion.bench``: the benchmark's command line."""
 
 import sys
 
-from .core import main
+from .cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m rnn_companion.bench"))

@@ -18,15 +18,15 @@ created. Every function returns the :class:`matplotlib.figure.Figure` it drew on
 
 from __future__ import annotations
 
-from typing import Any
-
 import matplotlib.colors as mcolors
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .style import COLORS, new_figure
+from .._typing import FloatArray
+from ..params import ArrayLike
+from .style import COLORS, figure_and_axes, figure_of, new_axes
 
 __all__ = ["draw_jordan", "draw_elman", "draw_unrolled", "plot_hidden_states"]
 
@@ -45,25 +45,23 @@ _WEIGHT_SIZE = 11
 
 def _tint(color: str, amount: float = 0.18) -> tuple[float, float, float]:
     """``color`` mixed with white: ``amount`` of the colour, the rest white."""
-    rgb = np.array(mcolors.to_rgb(color))
-    return tuple(float(v) for v in amount * rgb + (1.0 - amount))  # type: ignore[return-value]
+    r, g, b = (amount * v + (1.0 - amount) for v in mcolors.to_rgb(color))
+    return (r, g, b)
 
 
 def _canvas(ax: Axes | None, xlim: tuple[float, float], ylim: tuple[float, float],
             scale: float = 0.82) -> tuple[Figure, Axes]:
     """A blank, equal-aspect drawing area covering ``xlim`` x ``ylim`` (data units)."""
     if ax is None:
-        width = (xlim[1] - xlim[0]) * scale
-        height = (ylim[1] - ylim[0]) * scale
-        fig, ax = new_figure(width, height)
+        fig, ax = new_axes((xlim[1] - xlim[0]) * scale, (ylim[1] - ylim[0]) * scale)
         fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=1.0)
     else:
-        fig = ax.figure  # type: ignore[assignment]
+        fig = figure_of(ax)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    return fig, ax  # type: ignore[return-value]
+    return fig, ax
 
 
 def _box(ax: Axes, x: float, y: float, label: str, role: str, caption: str | None = None,
@@ -105,7 +103,7 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float],
 def _polyline_arrow(ax: Axes, points: list[tuple[float, float]], *, fixed: bool = True) -> None:
     """A right-angled connector through ``points``; the arrow head is on the last segment."""
     color = COLORS["grey"] if fixed else "#222222"
-    xs, ys = zip(*points[:-1])
+    xs, ys = zip(*points[:-1], strict=True)
     ax.plot(xs, ys, color=color, linewidth=1.6, linestyle=(0, (4, 3)) if fixed else "-",
             solid_capstyle="butt", zorder=2)
     _arrow(ax, points[-2], points[-1], fixed=fixed)
@@ -298,13 +296,13 @@ def draw_unrolled(steps: int = 4, ax: Axes | None = None, *, output: bool = True
     return fig
 
 
-def _as_array(H: Any) -> np.ndarray:
+def _as_array(H: ArrayLike) -> FloatArray:
     if hasattr(H, "detach"):  # torch.Tensor, without importing torch here
         H = H.detach().cpu().numpy()
-    return np.asarray(H, dtype=float)
+    return np.asarray(H, dtype=np.float64)
 
 
-def plot_hidden_states(H: Any, ax: Axes | None = None, *, kind: str = "heatmap",
+def plot_hidden_states(H: ArrayLike, ax: Axes | None = None, *, kind: str = "heatmap",
                        title: str | None = None, vmax: float | None = None) -> Figure:
     """Plot how a hidden state evolves over a sequence.
 
@@ -344,10 +342,7 @@ def plot_hidden_states(H: Any, ax: Axes | None = None, *, kind: str = "heatmap",
     if kind not in ("heatmap", "lines"):
         raise ValueError(f"kind must be 'heatmap' or 'lines', got {kind!r}")
     T, n_units = arr.shape
-    if ax is None:
-        fig, ax = new_figure(6.4, 3.2)
-    else:
-        fig = ax.figure  # type: ignore[assignment]
+    fig, ax = figure_and_axes(ax, 6.4, 3.2)
     steps = np.arange(1, T + 1)
     if kind == "heatmap":
         if vmax is None:

@@ -11,13 +11,14 @@ size is created. Every function returns the :class:`matplotlib.figure.Figure` it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .style import COLORS, new_figure
+from .._typing import FloatArray
+from .style import COLORS, figure_and_axes, figure_of, new_grid
 
 __all__ = [
     "plot_xor_cycle",
@@ -32,14 +33,17 @@ __all__ = [
 _METHOD_COLORS = {"elman": COLORS["blue"], "bptt": COLORS["orange"]}
 
 
-def _fig_ax(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
-    if ax is None:
-        return new_figure(width, height)
-    return ax.figure, ax
+def _panels(axes: Sequence[Axes] | None, width: float, height: float, nrows: int, ncols: int,
+            sharex: bool = False, sharey: bool = False) -> tuple[Figure, list[Axes]]:
+    """The given ``axes`` and their figure, or a new grid of panels (row-major)."""
+    if axes is not None:
+        return figure_of(axes[0]), list(axes)
+    fig, grid = new_grid(width, height, nrows, ncols, sharex=sharex, sharey=sharey)
+    return fig, [a for row in grid for a in row]
 
 
 def plot_xor_cycle(
-    cycle12: Mapping[str, np.ndarray],
+    cycle12: Mapping[str, npt.ArrayLike],
     fig3: Sequence[float] | None = None,
     *,
     ax: Axes | None = None,
@@ -55,11 +59,11 @@ def plot_xor_cycle(
     ax : Axes, optional
         Where to draw.
     """
-    fig, ax = _fig_ax(ax, 6.4, 3.6)
+    fig, ax = figure_and_axes(ax, 6.4, 3.6)
     x = np.arange(1, 13)
     palette = [COLORS["blue"], COLORS["orange"], COLORS["green"], COLORS["purple"]]
-    for k, (label, values) in enumerate(cycle12.items()):
-        values = np.asarray(values)
+    for k, (label, cycle) in enumerate(cycle12.items()):
+        values = np.asarray(cycle, dtype=np.float64)
         color = _METHOD_COLORS.get(label.split()[0].lower(), palette[k % len(palette)])
         for row in values:
             ax.plot(x, row, color=color, alpha=0.15, lw=0.8)
@@ -78,15 +82,15 @@ def plot_xor_cycle(
     return fig
 
 
-def plot_xor_gaps(gaps: Mapping[str, np.ndarray], threshold: float = 0.05, *, ax: Axes | None = None) -> Figure:
+def plot_xor_gaps(gaps: Mapping[str, npt.ArrayLike], threshold: float = 0.05, *, ax: Axes | None = None) -> Figure:
     """One dot per network: how much lower the error is at the predictable position.
 
-    ``gaps`` maps a label to ``(S,)`` values of :func:`rnn_companion.experiments.dip_gap`.
+    ``gaps`` maps a label to ``(S,)`` values of :func:`rnn_companion.analysis.dip_gap`.
     """
-    fig, ax = _fig_ax(ax, 6.4, 2.8)
+    fig, ax = figure_and_axes(ax, 6.4, 2.8)
     rng = np.random.default_rng(0)  # jitter only
-    for k, (label, g) in enumerate(gaps.items()):
-        g = np.asarray(g)
+    arrays = {label: np.asarray(g, dtype=np.float64) for label, g in gaps.items()}
+    for k, (label, g) in enumerate(arrays.items()):
         color = _METHOD_COLORS.get(label.split()[0].lower(), COLORS["green"])
         ax.scatter(g, k + rng.uniform(-0.15, 0.15, size=g.shape), color=color, s=18)
         n = int((g > threshold).sum())
@@ -98,7 +102,7 @@ def plot_xor_gaps(gaps: Mapping[str, np.ndarray], threshold: float = 0.05, *, ax
         ax.text(value, len(gaps) - 0.45, " " + name, fontsize=8, va="bottom")
     ax.set_yticks(range(len(gaps)), list(gaps))
     ax.set_xlabel("dip: mean error at positions 1 and 3 minus error at position 2")
-    ax.set_xlim(left=min(-0.01, min(np.min(g) for g in gaps.values()) - 0.01), right=0.36)
+    ax.set_xlim(left=min(-0.01, min(float(np.min(g)) for g in arrays.values()) - 0.01), right=0.36)
     ax.set_ylim(-0.6, len(gaps) + 0.2)
     fig.tight_layout()
     return fig
@@ -106,7 +110,7 @@ def plot_xor_gaps(gaps: Mapping[str, np.ndarray], threshold: float = 0.05, *, ax
 
 def plot_letter_stream(
     targets: str,
-    sq: np.ndarray,
+    sq: FloatArray,
     *,
     start: int = 0,
     n: int = 20,
@@ -125,10 +129,7 @@ def plot_letter_stream(
     axes : list of Axes, optional
         For the summed error (Fig. 4), bit 1 Consonant (Fig. 5a) and bit 4 High (Fig. 5b).
     """
-    if axes is None:
-        fig, axes = new_figure(6.4, 6.0, nrows=3, sharex=True)
-    else:
-        fig = axes[0].figure
+    fig, panels_ = _panels(axes, 6.4, 6.0, 3, 1, sharex=True)
     sl = slice(start, start + n)
     x = np.arange(n)
     labels = [f"({c})" for c in targets[sl]]
@@ -137,24 +138,24 @@ def plot_letter_stream(
         (sq[sl, 0], "bit 1, Consonant (Fig. 5a; same scale as bit 4)", COLORS["green"]),
         (sq[sl, 3], "bit 4, High (Fig. 5b)", COLORS["orange"]),
     )
-    for ax, (values, title, color) in zip(axes, panels):
+    for ax, (values, title, color) in zip(panels_, panels, strict=False):
         ax.plot(x, values, "o-", color=color, ms=3)
         ax.set_ylabel("squared error")
         ax.set_title(title, fontsize=10)
         ax.set_ylim(bottom=0)
     # bits 1 and 4 on the same scale, so that their errors can be compared (Fig. 5)
     top = 1.08 * max(float(sq[sl, 0].max()), float(sq[sl, 3].max()), 1e-3)
-    axes[1].set_ylim(0, top)
-    axes[2].set_ylim(0, top)
-    axes[-1].set_xticks(x, labels, fontsize=8)
-    axes[-1].set_xlabel("letter to be predicted")
+    panels_[1].set_ylim(0, top)
+    panels_[2].set_ylim(0, top)
+    panels_[-1].set_xticks(x, labels, fontsize=8)
+    panels_[-1].set_xlabel("letter to be predicted")
     fig.tight_layout()
     return fig
 
 
 def plot_letter_bars(
-    by_letter_bit: np.ndarray,
-    floor_bit: np.ndarray | None = None,
+    by_letter_bit: npt.ArrayLike,
+    floor_bit: FloatArray | None = None,
     *,
     axes: Sequence[Axes] | None = None,
 ) -> Figure:
@@ -163,11 +164,8 @@ def plot_letter_bars(
     ``by_letter_bit`` is ``(S, 6, 6)`` [network, target letter b d g a i u, bit];
     ``floor_bit`` ``(6, 6)`` is the ideal predictor's error (black ticks).
     """
-    if axes is None:
-        fig, axes = new_figure(7.2, 2.8, ncols=3, sharey=True)
-    else:
-        fig = axes[0].figure
-    e = np.asarray(by_letter_bit)
+    fig, panels_ = _panels(axes, 7.2, 2.8, 1, 3, sharey=True)
+    e = np.asarray(by_letter_bit, dtype=np.float64)
     letters = list("bdgaiu")
     x = np.arange(6)
     panels = (
@@ -175,7 +173,7 @@ def plot_letter_bars(
         (e[..., 0], None if floor_bit is None else floor_bit[:, 0], "bit 1 (Consonant)", COLORS["green"]),
         (e[..., 3], None if floor_bit is None else floor_bit[:, 3], "bit 4 (High)", COLORS["orange"]),
     )
-    for ax, (vals, floor, title, color) in zip(axes, panels):
+    for ax, (vals, floor, title, color) in zip(panels_, panels, strict=False):
         ax.bar(x, vals.mean(0), color=color, alpha=0.8)
         ax.errorbar(x, vals.mean(0), yerr=[vals.mean(0) - vals.min(0), vals.max(0) - vals.mean(0)],
                     fmt="none", color=COLORS["black"], lw=0.8, capsize=2)
@@ -184,13 +182,13 @@ def plot_letter_bars(
         ax.set_xticks(x, letters)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("letter to be predicted")
-    axes[0].set_ylabel("mean squared error")
+    panels_[0].set_ylabel("mean squared error")
     fig.tight_layout()
     return fig
 
 
 def plot_dendrogram(
-    Z: np.ndarray,
+    Z: FloatArray,
     labels: Sequence[str],
     groups: Mapping[str, Sequence[str]] | None = None,
     *,
@@ -209,7 +207,7 @@ def plot_dendrogram(
     """
     from scipy.cluster.hierarchy import dendrogram
 
-    fig, ax = _fig_ax(ax, 6.4, 6.4)
+    fig, ax = figure_and_axes(ax, 6.4, 6.4)
     dendrogram(Z, labels=list(labels), orientation="left", ax=ax, color_threshold=0,
                above_threshold_color=COLORS["grey"], leaf_font_size=9)
     palette = [COLORS["blue"], COLORS["orange"], COLORS["green"], COLORS["red"], COLORS["purple"], COLORS["sky"]]
@@ -232,16 +230,16 @@ def plot_dendrogram(
 
 
 def plot_jordan_learning(
-    curves: Mapping[str, np.ndarray],
-    epochs: np.ndarray,
+    curves: Mapping[str, npt.ArrayLike],
+    epochs: npt.ArrayLike,
     *,
     ax: Axes | None = None,
 ) -> Figure:
     """Free-running accuracy against training epochs, one line per label (``(S, E)`` each, mean and range)."""
-    fig, ax = _fig_ax(ax, 6.4, 3.4)
+    fig, ax = figure_and_axes(ax, 6.4, 3.4)
     palette = [COLORS["blue"], COLORS["orange"], COLORS["green"], COLORS["red"], COLORS["purple"], COLORS["sky"]]
-    for k, (label, acc) in enumerate(curves.items()):
-        acc = np.asarray(acc)
+    for k, (label, curve) in enumerate(curves.items()):
+        acc = np.asarray(curve, dtype=np.float64)
         color = palette[k % len(palette)]
         ax.plot(epochs, acc.mean(0), color=color, lw=2, label=label)
         ax.fill_between(epochs, acc.min(0), acc.max(0), color=color, alpha=0.15)
@@ -254,11 +252,11 @@ def plot_jordan_learning(
 
 
 def plot_jordan_rollout(
-    outputs: np.ndarray,
+    outputs: FloatArray,
     action_names: Sequence[str],
     *,
     perturb_at: int | None = None,
-    distance: np.ndarray | None = None,
+    distance: FloatArray | None = None,
     axes: Sequence[Axes] | None = None,
 ) -> Figure:
     """A free-running Jordan network's outputs ``(T, O)`` as a heat map, and its distance to the cycle.
@@ -267,24 +265,21 @@ def plot_jordan_rollout(
     nearest state of the learned cycle; ``perturb_at`` marks the kick.
     """
     nrows = 2 if distance is not None else 1
-    if axes is None:
-        fig, axes = new_figure(6.4, 3.8 if nrows == 2 else 2.2, nrows=nrows, sharex=True, squeeze=False)
-        axes = axes[:, 0]
-    else:
-        fig = axes[0].figure
+    fig, panels = _panels(axes, 6.4, 3.8 if nrows == 2 else 2.2, nrows, 1, sharex=True)
     T = outputs.shape[0]
-    ax = axes[0]
-    ax.imshow(outputs.T, aspect="auto", cmap="Greys", vmin=0, vmax=1, extent=(-0.5, T - 0.5, len(action_names) - 0.5, -0.5))
+    ax = panels[0]
+    ax.imshow(outputs.T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
+              extent=(-0.5, T - 0.5, len(action_names) - 0.5, -0.5))
     ax.set_yticks(range(len(action_names)), list(action_names))
     ax.set_ylabel("output unit")
     ax.grid(False)
     if distance is not None:
-        axes[1].plot(np.arange(T), distance, color=COLORS["blue"])
-        axes[1].set_ylabel("state distance\nto the cycle")
-        axes[1].set_ylim(bottom=0)
-    for a in axes:
+        panels[1].plot(np.arange(T), distance, color=COLORS["blue"])
+        panels[1].set_ylabel("state distance\nto the cycle")
+        panels[1].set_ylim(bottom=0)
+    for a in panels:
         if perturb_at is not None:
             a.axvline(perturb_at - 0.5, color=COLORS["red"], lw=1.5, ls="--")
-    axes[-1].set_xlabel("time step")
+    panels[-1].set_xlabel("time step")
     fig.tight_layout()
     return fig

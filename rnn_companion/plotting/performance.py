@@ -1,27 +1,27 @@
 """Plots of stored benchmark results (the JSON written by ``rnn-companion-bench --json``).
 
-Nothing here times anything: every function reads a run, i.e. the dictionary that
-:func:`rnn_companion.bench.core.load_runs` returns for one JSON file (see :mod:`rnn_companion.bench.core`
-for its fields). Sizes are ``(T, batch, input, hidden)`` as in the benchmark.
+Nothing here times anything, and nothing here builds a table: every function draws a run, the
+dictionary that :func:`rnn_companion.bench.report.load_runs` returns for one JSON file (its schema is
+:class:`rnn_companion.bench.report.BenchRun`), selecting records with
+:func:`rnn_companion.bench.report.records`. Sizes are ``(T, batch, input, hidden)`` as in the benchmark.
+Every function takes an optional ``ax`` (``axes`` for several panels) and returns the Figure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from rnn_companion.plotting.style import COLORS, new_figure
+from ..bench.report import BenchRecord, overhead_model, records, step_flops
+from .style import COLORS, figure_and_axes, figure_of, new_grid
 
 __all__ = [
     "CONTENDER_COLORS",
-    "records",
-    "ratio_table",
     "plot_ratios",
-    "step_flops",
-    "overhead_model",
     "plot_roofline",
 ]
 
@@ -36,63 +36,18 @@ _MARKERS = {"torch": "o", "elman": "s", "numpy": "^", "torch_nocudnn": "D"}
 _PASS_TITLES = {"fwd": "forward (inference)", "fwd_bwd": "forward + backward"}
 
 
-def records(run: Mapping[str, Any], *, device: str | None = None, pass_: str | None = None,
-            contender: str | None = None) -> list[dict[str, Any]]:
-    """The result records of ``run`` on a device type (``"cpu"``, ``"cuda"``), pass and contender.
-
-    ``device="cuda"`` matches ``"cuda"`` and ``"cuda:N"``; ``None`` matches anything.
-    """
-    out = []
-    for r in run["results"]:
-        if device is not None and r["device"].split(":")[0] != device:
-            continue
-        if pass_ is not None and r["pass"] != pass_:
-            continue
-        if contender is not None and r["contender"] != contender:
-            continue
-        out.append(r)
-    return out
-
-
-def _case_label(r: Mapping[str, Any]) -> str:
+def _case_label(r: BenchRecord) -> str:
     return f"{r['size']} L={r['layers']}"
 
 
-def ratio_table(run: Mapping[str, Any], device: str = "cpu") -> str:
-    """A plain-text table of the ratios of ``run`` on ``device``: one row per case and pass.
-
-    Each cell is ``ratio`` followed by ``*`` if it meets its target, ``!`` if it misses it, nothing
-    if there is no target. The first column is the median time of ``torch.nn.RNN`` in milliseconds.
-    """
-    rows = records(run, device=device)
-    contenders = [c for c in ("elman", "numpy", "torch_nocudnn") if any(r["contender"] == c for r in rows)]
-    labels = {c: next(r["label"] for r in rows if r["contender"] == c) for c in contenders}
-    bases = [r for r in rows if r["contender"] == "torch"]
-    wid = max([len(_case_label(r)) for r in bases] + [4]) + 2
-    head = f"{'case':<{wid}}{'pass':<9}{'torch.nn.RNN (ms)':>18}" + "".join(f"{labels[c]:>25}" for c in contenders)
-    lines = [head]
-    for base in bases:
-        key = (base["size"], base["layers"], base["pass"], base["device"])
-        cells = []
-        for c in contenders:
-            r = next((x for x in rows if x["contender"] == c
-                      and (x["size"], x["layers"], x["pass"], x["device"]) == key), None)
-            if r is None:
-                cells.append(f"{'-':>25}")
-                continue
-            mark = "" if r["meets_target"] is None else ("*" if r["meets_target"] else "!")
-            target = "" if r["target"] is None else f" (<= {r['target']:.2f})"
-            cells.append(f"{r['ratio']:.2f}{mark}{target}".rjust(25))
-        lines.append(f"{_case_label(base):<{wid}}{base['pass']:<9}{base['median_s'] * 1e3:>18.2f}" + "".join(cells))
-    return "\n".join(lines)
-
-
-def plot_ratios(run: Mapping[str, Any], device: str = "cpu", *, width: float = 9.0, height: float = 3.6) -> Any:
+def plot_ratios(run: Mapping[str, object], device: str = "cpu", *, axes: Sequence[Axes] | None = None,
+                width: float = 9.0, height: float = 3.6) -> Figure:
     """Bar chart of each contender's time relative to ``torch.nn.RNN`` (log scale).
 
     One panel per pass; groups are (size, layers); bars are the median ratio with the
     interquartile range of the contender's samples (divided by the baseline's median) as
-    error bar; a short black dash marks the target where the project sets one.
+    error bar; a short black dash marks the target where the project sets one. ``axes``: one
+    per pass present in the run (a new figure of ``width`` x ``height`` inches when ``None``).
 
     Returns
     -------
@@ -100,11 +55,16 @@ def plot_ratios(run: Mapping[str, Any], device: str = "cpu", *, width: float = 9
         The figure (call ``plt.show()`` to display it).
     """
     passes = [p for p in ("fwd", "fwd_bwd") if records(run, device=device, pass_=p)]
-    fig, axes = new_figure(width, height, ncols=len(passes), sharey=True, squeeze=False)
+    if axes is None:
+        fig, grid = new_grid(width, height, ncols=len(passes), sharey=True)
+        panels = grid[0]
+    else:
+        panels = list(axes)
+        fig = figure_of(panels[0])
     rows_all = records(run, device=device)
     contenders = [c for c in ("elman", "numpy", "torch_nocudnn") if any(r["contender"] == c for r in rows_all)]
     ratios_seen = [r["ratio"] for r in rows_all] + [1.0]
-    for ax, p in zip(axes[0], passes):
+    for ax, p in zip(panels, passes, strict=True):
         bases = records(run, device=device, pass_=p, contender="torch")
         xs = np.arange(len(bases))
         w = 0.8 / max(1, len(contenders))
@@ -135,41 +95,30 @@ def plot_ratios(run: Mapping[str, Any], device: str = "cpu", *, width: float = 9
     nice = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
     lo = 0.9 * max([t for t in nice if t <= 0.9 * min(ratios_seen)] or [0.9 * min(ratios_seen)])
     hi = max(1.25 * max(ratios_seen), 1.5)
-    axes[0][0].set_ylim(lo, hi)
+    panels[0].set_ylim(lo, hi)
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0,
                          200.0, 500.0, 1000.0, 2000.0, 5000.0)
              if lo <= t <= hi]
-    axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0][0].minorticks_off()
-    axes[0][-1].minorticks_off()
-    axes[0][0].set_ylabel("time / time of torch.nn.RNN")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    panels[0].set_yticks(ticks, [f"{t:g}" for t in ticks])
+    panels[0].minorticks_off()
+    panels[-1].minorticks_off()
+    panels[0].set_ylabel("time / time of torch.nn.RNN")
+    handles, labels = panels[0].get_legend_handles_labels()
     if any(r["target"] is not None for r in rows_all):
-        handles.append(plt.Line2D([], [], color="black", lw=2.5))
+        handles.append(Line2D([], [], color="black", lw=2.5))
         labels.append("target")
-    handles.append(plt.Line2D([], [], color=CONTENDER_COLORS["torch"], lw=1, ls="--"))
+    handles.append(Line2D([], [], color=CONTENDER_COLORS["torch"], lw=1, ls="--"))
     labels.append("torch.nn.RNN" + (" (cuDNN)" if device == "cuda" else ""))
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
-def step_flops(r: Mapping[str, Any]) -> float:
-    """Arithmetic per time step and layer of a record: ``flops / (T * layers)``."""
-    return r["flops"] / (r["T"] * r["layers"])
-
-
-def overhead_model(work: Any, peak_flops: float, overhead_s: float) -> Any:
-    """Attainable FLOP/s of a loop whose steps each do ``work`` FLOP at ``peak_flops`` after a fixed
-    cost ``overhead_s``: ``work / (overhead_s + work / peak_flops)``."""
-    work = np.asarray(work, dtype=float)
-    return work / (overhead_s + work / peak_flops)
-
-
-def plot_roofline(run: Mapping[str, Any], device: str = "cpu", *, pass_: str = "fwd",
-                  overheads: Sequence[tuple[str, float]] | None = None,
-                  width: float = 6.4, height: float = 4.0) -> Any:
-    """Achieved GFLOP/s against the work of one time step, with the floor of :func:`overhead_model`.
+def plot_roofline(run: Mapping[str, object], device: str = "cpu", *, pass_: str = "fwd",
+                  overheads: Sequence[tuple[str, float]] | None = None, ax: Axes | None = None,
+                  width: float = 6.4, height: float = 4.0) -> Figure:
+    """Achieved GFLOP/s against the work of one time step, with the floor of
+    :func:`~rnn_companion.bench.report.overhead_model`.
 
     Parameters
     ----------
@@ -180,16 +129,20 @@ def plot_roofline(run: Mapping[str, Any], device: str = "cpu", *, pass_: str = "
     overheads
         ``(label, seconds per step)`` pairs, each drawn as a model curve under the roof; default:
         the run's measured ``step_overhead_s`` of a tiny ``addmm_`` + ``tanh_`` loop.
+    ax
+        Where to draw; a new figure of ``width`` x ``height`` inches when ``None``.
 
     Returns
     -------
     Figure
     """
-    floor = run["floor"][next(d for d in run["floor"] if d.split(":")[0] == device)]
+    floors = run["floor"]
+    assert isinstance(floors, dict)
+    floor: dict[str, float] = floors[next(d for d in floors if d.split(":")[0] == device)]
     peak = floor["peak_gflops"] * 1e9
     if overheads is None:
         overheads = [("tiny addmm_ + tanh_ step", floor["step_overhead_s"])]
-    fig, ax = new_figure(width, height)
+    fig, ax = figure_and_axes(ax, width, height)
     rows = records(run, device=device, pass_=pass_)
     works = np.array([step_flops(r) for r in rows])
     grid = np.logspace(np.log10(works.min()) - 0.3, np.log10(works.max()) + 0.3, 200)

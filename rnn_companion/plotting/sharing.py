@@ -1,4 +1,4 @@
-"""Parameter counts and figures for the chapters on parameter sharing and ``torch.nn.RNN``.
+"""Figures for the chapters on parameter sharing and ``torch.nn.RNN``.
 
 Shape conventions (stated once for this module): sizes use the book's source notation,
 ``d`` inputs, ``h`` hidden units, ``q`` outputs and ``T`` time steps. Per-step gradient
@@ -6,122 +6,30 @@ contributions are arrays of shape ``(T, ...)`` (one slice per time step). A ``to
 output is ``(T, N, D * H)`` and its final state ``h_n`` is ``(D * num_layers, N, H)``
 (sequence-first layout).
 
-The counting functions need only the standard library; the figure functions use matplotlib
-with the book's style (:mod:`rnn_companion.plotting.style`).
+The parameter counts drawn here come from :mod:`rnn_companion.params`. Every function takes an
+optional ``ax`` (a new figure of an explicit size when ``None``) and returns the
+:class:`~matplotlib.figure.Figure`.
 """
 
 from __future__ import annotations
 
-# typing's aliases rather than collections.abc: Sphinx resolves ``typing`` names in the
-# API reference without intersphinx (the book builds offline, nitpicky)
-from typing import Any, Iterable, Mapping  # noqa: UP035
+from collections.abc import Iterable, Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
 
-from .style import COLORS, new_figure
+from .._typing import FloatArray
+from ..params import ArrayLike, elman_param_count, unshared_rnn_param_count, window_mlp_param_count
+from .style import COLORS, figure_and_axes
 
 __all__ = [
-    "elman_param_count",
-    "window_mlp_param_count",
-    "unshared_rnn_param_count",
     "plot_param_count_vs_steps",
     "plot_step_contributions",
     "plot_bidirectional_output",
 ]
-
-
-def _check_sizes(**sizes: Any) -> None:
-    """Raise unless every size is a positive ``int`` (``bool`` is rejected)."""
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(
-                f"{name} must be a positive int; expected an int >= 1, received {value!r}"
-            )
-        if value < 1:
-            raise ValueError(
-                f"{name} must be a positive int; expected an int >= 1, received {value}"
-            )
-
-
-def elman_param_count(d: int, h: int, q: int, *, torch_biases: bool = False) -> int:
-    """Parameters of an Elman RNN with an output layer, in the source notation.
-
-    ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (1, h), ``W_hq`` (h, q) and ``b_q`` (1, q):
-    ``d*h + h*h + h + h*q + q``, whatever the number of time steps.
-
-    Parameters
-    ----------
-    d
-        Input size (features per time step).
-    h
-        Hidden size.
-    q
-        Output size.
-    torch_biases
-        Count two hidden biases (``bias_ih`` and ``bias_hh``, as ``torch.nn.RNN`` stores them)
-        instead of the single ``b_h``: adds ``h``.
-
-    Raises
-    ------
-    ValueError
-        If a size is not a positive integer.
-    """
-    _check_sizes(d=d, h=h, q=q)
-    return int(d * h + h * h + (2 if torch_biases else 1) * h + h * q + q)
-
-
-def window_mlp_param_count(d: int, h: int, q: int, steps: int) -> int:
-    """Parameters of a one-hidden-layer MLP that reads ``steps`` concatenated inputs.
-
-    The hidden layer maps the ``steps * d`` concatenated inputs to ``h`` units and the
-    output layer maps them to ``q``: ``steps*d*h + h + h*q + q``, which grows with ``steps``.
-
-    Parameters
-    ----------
-    d
-        Input size (features per time step).
-    h
-        Hidden size.
-    q
-        Output size.
-    steps
-        Window length ``T``: how many time steps the MLP reads at once.
-
-    Raises
-    ------
-    ValueError
-        If a size is not a positive integer.
-    """
-    _check_sizes(d=d, h=h, q=q, steps=steps)
-    return int(steps * d * h + h + h * q + q)
-
-
-def unshared_rnn_param_count(d: int, h: int, q: int, steps: int) -> int:
-    """Parameters of an unrolled Elman RNN with its own ``W_xh, W_hh, b_h`` at every step.
-
-    ``steps * (d*h + h*h + h) + h*q + q`` (one output layer shared, as in the text): what
-    the recurrence would cost without parameter sharing.
-
-    Parameters
-    ----------
-    d
-        Input size (features per time step).
-    h
-        Hidden size.
-    q
-        Output size.
-    steps
-        Number of time steps ``T``, each with its own recurrent weights.
-
-    Raises
-    ------
-    ValueError
-        If a size is not a positive integer.
-    """
-    _check_sizes(d=d, h=h, q=q, steps=steps)
-    return int(steps * (d * h + h * h + h) + h * q + q)
 
 
 def plot_param_count_vs_steps(
@@ -131,14 +39,15 @@ def plot_param_count_vs_steps(
     steps: Iterable[int] = range(1, 51),
     *,
     unshared: bool = True,
+    ax: Axes | None = None,
     width: float = 6.4,
     height: float = 3.6,
-) -> Any:
+) -> Figure:
     """Plot parameter counts against the number of time steps ``T``.
 
-    Draws the Elman RNN's constant count (:func:`elman_param_count`), the window MLP's
-    (:func:`window_mlp_param_count`) and, when ``unshared`` is true, an unrolled RNN without
-    sharing (:func:`unshared_rnn_param_count`).
+    Draws the Elman RNN's constant count (:func:`~rnn_companion.params.elman_param_count`), the window MLP's
+    (:func:`~rnn_companion.params.window_mlp_param_count`) and, when ``unshared`` is true, an unrolled RNN without
+    sharing (:func:`~rnn_companion.params.unshared_rnn_param_count`).
 
     Parameters
     ----------
@@ -152,6 +61,8 @@ def plot_param_count_vs_steps(
         The values of ``T`` on the horizontal axis (positive integers).
     unshared
         Also draw the unrolled RNN without sharing.
+    ax
+        Where to draw; a new figure of ``width`` x ``height`` inches when ``None``.
     width
         Figure width in inches.
     height
@@ -166,17 +77,15 @@ def plot_param_count_vs_steps(
     ValueError
         If a size is not a positive integer or ``steps`` is empty.
     """
-    _check_sizes(d=d, h=h, q=q)
     ts = [int(t) for t in steps]
     if not ts:
         raise ValueError("steps must hold at least one time-step count; expected >= 1 values, received 0")
-    for t in ts:
-        _check_sizes(steps=t)
-    fig, ax = new_figure(width, height)
-    rnn = [elman_param_count(d, h, q)] * len(ts)
+    rnn = [elman_param_count(d, h, q)] * len(ts)  # checks d, h, q
+    mlp = [window_mlp_param_count(d, h, q, t) for t in ts]  # checks every t
+    fig, ax = figure_and_axes(ax, width, height)
     ax.plot(ts, rnn, color=COLORS["blue"], lw=2.2,
             label="Elman RNN (one set of weights for all steps)")
-    ax.plot(ts, [window_mlp_param_count(d, h, q, t) for t in ts], color=COLORS["orange"],
+    ax.plot(ts, mlp, color=COLORS["orange"],
             lw=2.2, ls="--", label=r"MLP over a window of $T$ inputs")
     if unshared:
         ax.plot(ts, [unshared_rnn_param_count(d, h, q, t) for t in ts], color=COLORS["red"],
@@ -187,18 +96,19 @@ def plot_param_count_vs_steps(
     ax.set_xlim(min(ts), max(ts))
     ax.set_ylim(bottom=0)
     ax.ticklabel_format(axis="y", style="plain")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{int(v):,}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
 
 
 def plot_step_contributions(
-    contributions: Mapping[str, Any],
+    contributions: Mapping[str, ArrayLike],
     *,
+    ax: Axes | None = None,
     width: float = 6.4,
     height: float = 3.4,
-) -> Any:
+) -> Figure:
     """Bar chart of the Frobenius norm of each time step's gradient contribution.
 
     Parameters
@@ -207,6 +117,8 @@ def plot_step_contributions(
         Maps a parameter name (e.g. ``"W_hh"``) to an array of shape ``(T, ...)``: slice ``t``
         is the contribution of step ``t + 1`` to that parameter's gradient. Every entry must
         have the same ``T``. Tensors are accepted (detached and moved to the CPU).
+    ax
+        Where to draw; a new figure of ``width`` x ``height`` inches when ``None``.
     width
         Figure width in inches.
     height
@@ -226,7 +138,7 @@ def plot_step_contributions(
     """
     if not contributions:
         raise ValueError("contributions is empty; expected at least one name -> (T, ...) array")
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, FloatArray] = {}
     for name, value in contributions.items():
         arr = _as_array(value)
         if arr.ndim < 1 or arr.shape[0] < 1:
@@ -238,7 +150,7 @@ def plot_step_contributions(
     steps = next(iter(lengths.values()))
     if any(n != steps for n in lengths.values()):
         raise ValueError(f"every entry must have the same number of steps T; received {lengths}")
-    fig, ax = new_figure(width, height)
+    fig, ax = figure_and_axes(ax, width, height)
     colours = [COLORS[c] for c in ("blue", "orange", "green", "red", "purple", "sky")]
     k = len(arrays)
     top = 0.0
@@ -273,13 +185,14 @@ def _tex(name: str) -> str:
 
 
 def plot_bidirectional_output(
-    output: Any,
-    h_n: Any,
+    output: ArrayLike,
+    h_n: ArrayLike,
     *,
     batch_index: int = 0,
+    ax: Axes | None = None,
     width: float = 6.4,
     height: float = 3.6,
-) -> Any:
+) -> Figure:
     """Show where a one-layer bidirectional RNN's ``h_n`` sits inside its ``output``.
 
     Draws ``output[:, batch_index, :]`` as a heat map (time down, features across), splits it
@@ -295,6 +208,8 @@ def plot_bidirectional_output(
         Shape ``(2, N, H)``.
     batch_index
         Which sequence of the batch to draw.
+    ax
+        Where to draw; a new figure of ``width`` x ``height`` inches when ``None``.
     width
         Figure width in inches.
     height
@@ -330,7 +245,7 @@ def plot_bidirectional_output(
             and np.allclose(seq[0, hidden:], hn[1, batch_index], atol=1e-5)):
         raise ValueError("h_n does not match output[-1, :, :H] and output[0, :, H:]; "
                          "expected the final states of a one-layer bidirectional RNN")
-    fig, ax = new_figure(width, height)
+    fig, ax = figure_and_axes(ax, width, height)
     ax.grid(False)
     lim = float(np.abs(seq).max()) or 1.0
     im = ax.imshow(seq, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto",
@@ -358,7 +273,7 @@ def plot_bidirectional_output(
     return fig
 
 
-def _as_array(value: Any) -> np.ndarray:
-    if hasattr(value, "detach"):
+def _as_array(value: ArrayLike) -> FloatArray:
+    if hasattr(value, "detach"):  # torch.Tensor, without importing torch
         value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=float)
+    return np.asarray(value, dtype=np.float64)
