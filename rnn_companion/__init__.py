@@ -14,9 +14,15 @@ The layout, one concern per module:
 - data: :mod:`~rnn_companion.grammar` (Elman's sentence grammar, named lexicons, exact
   probabilities), :mod:`~rnn_companion.datasets` (the tasks, generated in code),
   :mod:`~rnn_companion.ngram` (n-gram baselines);
+- characters: :mod:`~rnn_companion.charlm` (Python's docstrings as text, character n-grams, the
+  ``ElmanRNN`` model) and :mod:`~rnn_companion.char_rnn` (the NumPy character RNN);
+- beyond Elman: :mod:`~rnn_companion.gated` (NumPy GRU and LSTM), :mod:`~rnn_companion.scan`
+  (linear recurrences as parallel scans), :mod:`~rnn_companion.mingru` (``MinGRU``);
 - learning: :mod:`~rnn_companion.training` (language-model training),
   :mod:`~rnn_companion.srn` (Elman's SRN procedure and windowed BPTT),
-  :mod:`~rnn_companion.analysis` (gradient norms, Elman's measures);
+  :mod:`~rnn_companion.analysis` (gradient norms, Elman's measures),
+  :mod:`~rnn_companion.memory` (the memory-horizon experiment), :mod:`~rnn_companion.motif`
+  (a motif at any position: why sharing helps);
 - reproductions: :mod:`~rnn_companion.elman1990`, :mod:`~rnn_companion.jordan1986`, and
   :mod:`~rnn_companion.stored` (the stored runs, typed, read through ``importlib.resources``);
 - :mod:`~rnn_companion.bench` (the benchmark), :mod:`~rnn_companion.cli` (``rnn-companion``),
@@ -40,6 +46,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ElmanRNN": "elman",
     "JordanRNN": "jordan",
+    "MinGRU": "mingru",
     "rnn_param_count": "params",
     "torch_to_source": "params",
     "source_to_torch": "params",
@@ -48,19 +55,26 @@ _EXPORTS = {
 _SUBMODULES = (
     "analysis",
     "bench",
+    "char_rnn",
+    "charlm",
     "cli",
     "datasets",
     "devices",
     "elman",
     "elman1990",
     "fast_numpy",
+    "gated",
     "grammar",
     "jordan",
     "jordan1986",
+    "memory",
+    "mingru",
+    "motif",
     "ngram",
     "params",
     "plotting",
     "reference",
+    "scan",
     "srn",
     "stored",
     "training",
@@ -69,25 +83,33 @@ _SUBMODULES = (
 __all__ = [
     "ElmanRNN",
     "JordanRNN",
+    "MinGRU",
     "available_devices",
     "rnn_param_count",
     "source_to_torch",
     "torch_to_source",
     "analysis",
     "bench",
+    "char_rnn",
+    "charlm",
     "cli",
     "datasets",
     "devices",
     "elman",
     "elman1990",
     "fast_numpy",
+    "gated",
     "grammar",
     "jordan",
     "jordan1986",
+    "memory",
+    "mingru",
+    "motif",
     "ngram",
     "params",
     "plotting",
     "reference",
+    "scan",
     "srn",
     "stored",
     "training",
@@ -98,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .devices import available_devices
     from .elman import ElmanRNN
     from .jordan import JordanRNN
+    from .mingru import MinGRU
     from .params import rnn_param_count, source_to_torch, torch_to_source
 
 

@@ -23,7 +23,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .training import IGNORE_INDEX, delayed_recall
+from .datasets import delayed_recall
+from .training import IGNORE_INDEX
 
 __all__ = ["Setting", "RNNEnsemble", "memory_horizon"]
 

@@ -47,7 +47,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .core import _cpu_model, summarize
+from .core import _cpu_model
+from .timing import summarize
 
 __all__ = [
     "NARROW", "WIDE", "QUICK", "GROUP_CONTENDERS", "TARGET",

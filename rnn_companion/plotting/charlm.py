@@ -3,7 +3,7 @@
 Shape conventions (stated once for this module): a curve is a 1-D sequence of cross-entropies in
 bits per character, one per epoch (plotted at epochs ``1..len``); a baseline is one number in the
 same unit. The function draws on ``ax`` (a new figure from
-:func:`rnn_companion.plotting.style.new_figure` when ``None``) and returns its figure.
+:func:`rnn_companion.plotting.style.new_axes` when ``None``) and returns its figure.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .style import COLORS, CYCLE, new_figure
+from .style import COLORS, CYCLE, figure_and_axes
 
 __all__ = ["plot_bits_per_char"]
 
@@ -40,8 +40,7 @@ def plot_bits_per_char(
         label -> bits per character of a fixed model, e.g. ``{"trigram": 3.0}``; each is drawn
         across the whole axis and labelled with its value.
     """
-    if ax is None:
-        _, ax = new_figure(6.4, 3.8)
+    fig, ax = figure_and_axes(ax, 6.4, 3.8)
     for i, (label, values) in enumerate(curves.items()):
         y = np.asarray(values, dtype=float)
         if y.ndim != 1 or len(y) == 0:
@@ -53,7 +52,4 @@ def plot_bits_per_char(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="upper right", ncol=2)
-    figure = ax.get_figure()
-    if not isinstance(figure, Figure):
-        raise TypeError(f"ax must belong to a Figure, got {type(figure).__name__}")
-    return figure
+    return fig

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..scan import scan_levels
-from .style import COLORS, new_figure
+from .style import COLORS, figure_and_axes
 
 __all__ = [
     "SCAN_COLORS",
@@ -43,13 +43,7 @@ _LABELS = {"loop": "Python loop", "blelloch": "Blelloch scan", "hillis_steele": 
 
 
 def _axes(ax: Axes | None, width: float = 6.4, height: float = 3.6) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = new_figure(width, height)
-        return fig, ax
-    fig = ax.get_figure()
-    if not isinstance(fig, Figure):
-        raise TypeError("ax must belong to a matplotlib Figure")
-    return fig, ax
+    return figure_and_axes(ax, width, height)
 
 
 def blelloch_rounds(T: int) -> list[list[tuple[int, int]]]:

@@ -9,14 +9,13 @@ are accepted. The function takes an optional ``ax`` and returns the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from .style import COLORS, CYCLE, new_figure
+from .style import COLORS, CYCLE, figure_and_axes
 
 __all__ = ["plot_mean_and_range"]
 
@@ -61,11 +60,7 @@ def plot_mean_and_range(
     if not curves:
         raise ValueError("curves must hold at least one curve, got an empty mapping")
     xs = np.asarray(x, dtype=float)
-    fig: Figure
-    if ax is None:
-        fig, ax = new_figure(6.4, 3.6)
-    else:
-        fig = cast(Figure, ax.figure)  # a top-level Axes lives on a Figure
+    fig, ax = figure_and_axes(ax, 6.4, 3.6)
     for i, (label, values) in enumerate(curves.items()):
         arr = np.asarray(values, dtype=float)
         if arr.ndim != 2 or arr.shape[0] != len(xs):
