@@ -1,0 +1,198 @@
+r"""Triton kernels for one Elman layer and direction: all T steps in one launch.
+
+Shape convention (stated once for this module): sequences are time-major and contiguous,
+``(T, B, H)`` (time steps, batch, hidden features); ``h0`` is ``(B, H)`` and ``w_hh`` is
+``(H, H)``, as in :class:`torch.nn.RNN`.
+
+The input projection ``X W_ih^T + b_ih + b_hh`` is *not* computed here: the caller hoists it
+as one GEMM over all ``T * B`` rows and passes the result ``xw``. What remains is the
+sequential part, one dependent product per step::
+
+    forward   h_t  = act(xw_t + h_{t-1} W_hh^T)                     t = 0 .. T-1
+    backward  dz_t = (dh_t + dz_{t+1} W_hh) * act'(h_t)              t = T-1 .. 0
+
+Each kernel is one launch with one program per block of ``BLOCK_B`` batch entries; the
+program loads ``W_hh`` (zero-padded to ``BLOCK_H x BLOCK_H``) once, keeps it on chip (in
+registers; the compiler may spill part of it to local memory at ``H = 256`` in float32) and
+loops over all steps, carrying ``h`` (or ``dz``) in registers. Batch blocks are independent, so
+the programs never synchronise. The products accumulate in float32 for float32, bfloat16 and
+float16 inputs and in float64 for float64; ``tl.dot`` uses ``input_precision`` "ieee" unless
+the caller asks for "tf32" (see :func:`input_precision`).
+
+Triton is imported by this module; import it only when a CUDA tensor (or the interpreter,
+``TRITON_INTERPRET=1``) needs it. The kernels are jitted on first use, so the interpreter
+setting in force at that moment decides how they run.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+__all__ = ["MAX_HIDDEN", "fused_layer_forward", "fused_layer_backward", "input_precision", "launch_config"]
+
+#: The largest hidden size the kernels accept: W_hh must fit on chip.
+MAX_HIDDEN = 256
+
+
+def _forward_kernel(
+    xw_ptr: tl.tensor, h0_ptr: tl.tensor, w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, B: int, H: int,
+    BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, RELU: tl.constexpr, PRECISION: tl.constexpr,
+    UPCAST: tl.constexpr,
+) -> None:
+    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch entries
+    cols = tl.arange(0, BLOCK_H)  # (BLOCK_H,) hidden features
+    col_ok = cols < H
+    mask = (rows < B)[:, None] & col_ok[None, :]  # (BLOCK_B, BLOCK_H)
+    tile = rows[:, None] * H + cols[None, :]  # offsets of this block within one (B, H) step
+    # W_hh^T, (BLOCK_H, BLOCK_H): w_t[k, j] = W_hh[j, k]; loaded once, held for all steps
+    w_t = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=col_ok[:, None] & col_ok[None, :], other=0.0)
+    if UPCAST:  # the interpreter's 16-bit tl.dot is wrong: same products, float32 operands
+        w_t = w_t.to(tl.float32)
+    h = tl.load(h0_ptr + tile, mask=mask, other=0.0)  # (BLOCK_B, BLOCK_H), zero in the padding
+    step = B * H
+    for _ in range(T):
+        z = tl.dot(h.to(w_t.dtype), w_t, input_precision=PRECISION)  # float32 (float64 for float64 input)
+        z += tl.load(xw_ptr + tile, mask=mask, other=0.0).to(z.dtype)
+        if RELU:
+            y = tl.maximum(z, 0.0)
+        else:  # tanh(z) = sign(z) (1 - e) / (1 + e), e = exp(-2 |z|): no overflow for any z
+            e = tl.exp(-2.0 * tl.abs(z))
+            y = (1.0 - e) / (1.0 + e)
+            y = tl.where(z < 0.0, -y, y)
+        h = y.to(out_ptr.dtype.element_ty)  # the stored state is the next step's input
+        tl.store(out_ptr + tile, h, mask=mask)
+        xw_ptr += step
+        out_ptr += step
+
+
+def _backward_kernel(
+    grad_ptr: tl.tensor, out_ptr: tl.tensor, w_ptr: tl.tensor, dz_ptr: tl.tensor, T: int, B: int, H: int,
+    BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, RELU: tl.constexpr, PRECISION: tl.constexpr,
+    UPCAST: tl.constexpr,
+) -> None:
+    rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch entries
+    cols = tl.arange(0, BLOCK_H)  # (BLOCK_H,) hidden features
+    col_ok = cols < H
+    mask = (rows < B)[:, None] & col_ok[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    # W_hh, (BLOCK_H, BLOCK_H), held for all steps: (dz_{t+1} W_hh)[b, k] = sum_j dz_{t+1}[b, j] W_hh[j, k]
+    w = tl.load(w_ptr + cols[:, None] * H + cols[None, :], mask=col_ok[:, None] & col_ok[None, :], other=0.0)
+    if UPCAST:
+        w = w.to(tl.float32)
+    step = B * H
+    last = (T - 1) * step
+    grad_ptr += last
+    out_ptr += last
+    dz_ptr += last
+    dz_next = tl.zeros((BLOCK_B, BLOCK_H), dtype=dz_ptr.dtype.element_ty)  # dz_T = 0
+    for _ in range(T):
+        d = tl.dot(dz_next.to(w.dtype), w, input_precision=PRECISION)  # (BLOCK_B, BLOCK_H), float32 or float64
+        d += tl.load(grad_ptr + tile, mask=mask, other=0.0).to(d.dtype)  # + dL/dh_t from above
+        y = tl.load(out_ptr + tile, mask=mask, other=0.0).to(d.dtype)  # h_t
+        if RELU:
+            d = tl.where(y > 0.0, d, 0.0)
+        else:
+            d = d * (1.0 - y * y)
+        dz_next = d.to(dz_ptr.dtype.element_ty)
+        tl.store(dz_ptr + tile, dz_next, mask=mask)
+        grad_ptr -= step
+        out_ptr -= step
+        dz_ptr -= step
+
+
+@functools.cache
+def _kernels(interpret: bool) -> tuple[triton.JITFunction, triton.JITFunction]:
+    """The two kernels, jitted under the interpreter setting of the first call (cached per setting)."""
+    del interpret  # only the cache key: triton.jit reads TRITON_INTERPRET itself
+    return triton.jit(_forward_kernel), triton.jit(_backward_kernel)
+
+
+def _interpreting() -> bool:
+    return bool(triton.knobs.runtime.interpret)
+
+
+def _upcast(dtype: torch.dtype) -> bool:
+    """Whether ``tl.dot`` gets float32 copies of 16-bit operands: only under the interpreter,
+    whose 16-bit dot multiplies the raw bits (float32 products of 16-bit values are exact)."""
+    return _interpreting() and dtype in (torch.bfloat16, torch.float16)
+
+
+def input_precision(dtype: torch.dtype) -> str:
+    """The ``tl.dot`` input precision torch would use for a matmul in ``dtype``.
+
+    "tf32" only for float32 when ``torch.backends.cuda.matmul.allow_tf32`` is set (torch's
+    default is False), otherwise "ieee" (full float32; ignored for the other dtypes).
+    """
+    return "tf32" if dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32 else "ieee"
+
+
+def launch_config(batch: int, hidden: int) -> tuple[int, int, int]:
+    """``(BLOCK_B, BLOCK_H, num_warps)`` for a batch and hidden size (a first guess, not tuned).
+
+    ``tl.dot`` needs blocks of at least 16; ``BLOCK_H`` is the hidden size rounded up to a
+    power of two. Small hidden sizes take larger batch blocks (fewer programs, same W_hh).
+    """
+    if not 0 < hidden <= MAX_HIDDEN:
+        raise ValueError(f"hidden size must be in 1..{MAX_HIDDEN} for the fused kernel, got {hidden}")
+    block_h = max(16, triton.next_power_of_2(hidden))
+    block_b = 16 if block_h >= 128 else min(64, max(16, triton.next_power_of_2(batch)))
+    num_warps = {16: 1, 32: 2, 64: 4, 128: 8, 256: 16}[block_h]
+    return block_b, block_h, num_warps
+
+
+def _check(name: str, t: Tensor, shape: tuple[int, ...], like: Tensor) -> None:
+    if tuple(t.shape) != shape or t.dtype != like.dtype or t.device != like.device:
+        raise ValueError(
+            f"{name} must be {shape} {like.dtype} on {like.device}, got {tuple(t.shape)} {t.dtype} on {t.device}"
+        )
+
+
+def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Tensor:
+    """All states ``(T, B, H)`` of one layer and direction, in one kernel launch.
+
+    ``xw`` (T, B, H) is the hoisted input projection ``X W_ih^T + b_ih + b_hh``; ``h0`` (B, H)
+    the initial state; ``w_hh`` (H, H); ``relu`` picks relu instead of tanh.
+    """
+    if xw.dim() != 3:
+        raise ValueError(f"xw must be (T, B, H), got {xw.dim()} dimensions")
+    steps, batch, hidden = xw.shape
+    _check("h0", h0, (batch, hidden), xw)
+    _check("w_hh", w_hh, (hidden, hidden), xw)
+    block_b, block_h, num_warps = launch_config(batch, hidden)
+    xw, h0, w_hh = xw.contiguous(), h0.contiguous(), w_hh.contiguous()
+    out = torch.empty_like(xw)  # (T, B, H)
+    forward, _ = _kernels(_interpreting())
+    forward[(triton.cdiv(batch, block_b),)](
+        xw, h0, w_hh, out, steps, batch, hidden,
+        BLOCK_B=block_b, BLOCK_H=block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
+        UPCAST=_upcast(xw.dtype), num_warps=num_warps,
+    )
+    return out
+
+
+def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) -> Tensor:
+    """``dz`` (T, B, H), the gradient with respect to every pre-activation, in one launch.
+
+    ``grad`` (T, B, H) is dL/dh_t from above (the output's gradient, plus the final state's
+    at the last step); ``out`` (T, B, H) the states of the forward; ``w_hh`` (H, H).
+    """
+    if out.dim() != 3:
+        raise ValueError(f"out must be (T, B, H), got {out.dim()} dimensions")
+    steps, batch, hidden = out.shape
+    _check("grad", grad, tuple(out.shape), out)
+    _check("w_hh", w_hh, (hidden, hidden), out)
+    block_b, block_h, num_warps = launch_config(batch, hidden)
+    grad, out, w_hh = grad.contiguous(), out.contiguous(), w_hh.contiguous()
+    dz = torch.empty_like(out)
+    _, backward = _kernels(_interpreting())
+    backward[(triton.cdiv(batch, block_b),)](
+        grad, out, w_hh, dz, steps, batch, hidden,
+        BLOCK_B=block_b, BLOCK_H=block_h, RELU=relu, PRECISION=input_precision(out.dtype),
+        UPCAST=_upcast(out.dtype), num_warps=num_warps,
+    )
+    return dz

@@ -1,0 +1,260 @@
+"""Tests for rnn_companion.fused: the Triton kernels of one Elman layer, their autograd
+Function, the dispatch hook and the CUDA-graph wrapper.
+
+The oracle is torch.nn.RNN on the CPU with the same weights (in the same dtype, and in float64
+for the 16-bit types). Without a CUDA device the kernels run under Triton's interpreter on CPU
+tensors (TRITON_INTERPRET=1, set below before any kernel is jitted); with one, the real
+compiler runs them on the GPU (unless TRITON_INTERPRET is set explicitly).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import torch
+
+ON_GPU = torch.cuda.is_available() and "TRITON_INTERPRET" not in os.environ
+if not ON_GPU:
+    os.environ["TRITON_INTERPRET"] = "1"  # read when the kernels are first jitted
+
+import pytest  # noqa: E402
+from torch import nn  # noqa: E402
+
+from rnn_companion.fused import dispatch  # noqa: E402
+
+DEVICE = torch.device("cuda" if ON_GPU else "cpu")
+needs_triton = pytest.mark.skipif(
+    not dispatch.triton_available(), reason="triton is not installed (pip install rnn-companion[gpu], or triton==3.9.0)"
+)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+pytestmark = pytest.mark.slow
+
+# max |got - expected| <= TOL * max(1, max |expected|), per dtype of the fused run
+TOL = {torch.float32: 1e-5, torch.float64: 1e-12, torch.bfloat16: 5e-2, torch.float16: 5e-3}
+Tensor = torch.Tensor
+
+
+def assert_near(got: Tensor | None, expected: Tensor | None, tol: float, what: str) -> None:
+    assert got is not None and expected is not None, what
+    assert got.shape == expected.shape, (what, got.shape, expected.shape)
+    got = got.detach().cpu().to(expected.dtype)
+    scale = max(1.0, expected.abs().max().item())
+    err = (got - expected.detach()).abs().max().item()
+    assert err <= tol * scale, f"{what}: max abs diff {err:.3g} > {tol:g} * {scale:.3g}"
+
+
+def run_both(
+    dtype: torch.dtype, seed: int, *, steps: int, batch: int, inputs: int, hidden: int, **kwargs: object
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """Outputs and every gradient of nn.RNN (CPU; float64 oracle for 16-bit dtypes) and of the
+    fused path (DEVICE, ``dtype``), same weights, inputs and upstream gradients."""
+    from rnn_companion.fused import rnn_forward
+
+    ref_dtype = torch.float64 if dtype in (torch.bfloat16, torch.float16) else dtype
+    torch.manual_seed(seed)
+    ref = nn.RNN(inputs, hidden, **kwargs).to(ref_dtype)  # type: ignore[arg-type]
+    ours = nn.RNN(inputs, hidden, **kwargs).to(DEVICE, dtype)  # type: ignore[arg-type]
+    ours.load_state_dict({k: v.to(dtype) for k, v in ref.state_dict().items()})
+    ref.load_state_dict({k: v.to(dtype).to(ref_dtype) for k, v in ref.state_dict().items()})  # same rounding
+    batch_first = bool(kwargs.get("batch_first", False))
+    directions = 2 if kwargs.get("bidirectional", False) else 1
+    layers = int(kwargs.get("num_layers", 1))  # type: ignore[call-overload]
+    x = torch.randn((batch, steps, inputs) if batch_first else (steps, batch, inputs)).to(dtype)
+    h0 = (0.5 * torch.randn(layers * directions, batch, hidden)).to(dtype)
+    g_out = torch.randn(*x.shape[:2], directions * hidden).to(dtype)
+    g_final = torch.randn(h0.shape).to(dtype)
+    results = []
+    for module, fn, device, dt in ((ref, ref, "cpu", ref_dtype), (ours, None, DEVICE, dtype)):
+        xs = x.to(device, dt).requires_grad_()
+        hs = h0.to(device, dt).requires_grad_()
+        out, h_n = fn(xs, hs) if fn is not None else rnn_forward(module, xs, hs)
+        (out * g_out.to(device, dt)).sum().add_((h_n * g_final.to(device, dt)).sum()).backward()
+        found = {"out": out, "h_n": h_n, "dx": xs.grad, "dh0": hs.grad}
+        found |= {f"d{name}": p.grad for name, p in module.named_parameters()}
+        results.append(found)
+    return results[0], results[1]
+
+
+CASES = [  # (steps, batch, inputs, hidden): hidden sizes below, at and between powers of two
+    (8, 4, 3, 32),
+    (5, 3, 7, 20),
+    (1, 1, 4, 5),
+    (7, 2, 16, 16),
+]
+
+
+@needs_triton
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("seed", range(len(CASES)))
+def test_one_layer_outputs_and_gradients_match_nn_rnn(dtype: torch.dtype, nonlinearity: str, seed: int) -> None:
+    steps, batch, inputs, hidden = CASES[seed]
+    expected, got = run_both(
+        dtype, seed, steps=steps, batch=batch, inputs=inputs, hidden=hidden, nonlinearity=nonlinearity
+    )
+    assert set(got) == set(expected) == {
+        "out", "h_n", "dx", "dh0", "dweight_ih_l0", "dweight_hh_l0", "dbias_ih_l0", "dbias_hh_l0"
+    }
+    for name in expected:
+        assert_near(got[name], expected[name], TOL[dtype], f"{nonlinearity} {dtype} {name}")
+
+
+@needs_triton
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_two_layers_bidirectional_batch_first_without_bias(dtype: torch.dtype) -> None:
+    expected, got = run_both(
+        dtype, 7, steps=6, batch=3, inputs=5, hidden=12,
+        num_layers=2, bidirectional=True, batch_first=True, bias=False,
+    )
+    assert len(expected) == 4 + 8  # out, h_n, dx, dh0 and 2 weights x 2 directions x 2 layers
+    for name in expected:
+        assert_near(got[name], expected[name], TOL[dtype], f"{dtype} {name}")
+
+
+@needs_triton
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bfloat16", "float16"])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_16_bit_types_accumulate_in_float32(dtype: torch.dtype, nonlinearity: str) -> None:
+    """Against a float64 oracle with the same (rounded) weights and inputs; the results stay in
+    the 16-bit type, and the tolerance covers rounding the states to it at every step."""
+    expected, got = run_both(dtype, 3, steps=6, batch=2, inputs=8, hidden=32, nonlinearity=nonlinearity)
+    for name in expected:
+        assert got[name].dtype == dtype, name
+        assert_near(got[name], expected[name], TOL[dtype], f"{nonlinearity} {dtype} {name}")
+
+
+@needs_triton
+@pytest.mark.parametrize(("steps", "batch", "hidden", "relu"), [(6, 3, 24, False), (3, 20, 130, True)])
+def test_kernels_compute_the_recurrence_and_its_backward(steps: int, batch: int, hidden: int, relu: bool) -> None:
+    """The two launchers alone, against the recurrence written out in float64; the second case
+    has two batch blocks (two programs) and a hidden size padded to 256."""
+    from rnn_companion.fused import fused_layer_backward, fused_layer_forward
+    from rnn_companion.fused.triton_elman import launch_config
+
+    torch.manual_seed(11)
+    assert (batch > launch_config(batch, hidden)[0]) == (batch == 20)
+    xw = torch.randn(steps, batch, hidden, dtype=torch.float64)
+    h0 = torch.randn(batch, hidden, dtype=torch.float64)
+    w_hh = 0.3 * torch.randn(hidden, hidden, dtype=torch.float64)
+    grad = torch.randn(steps, batch, hidden, dtype=torch.float64)
+    out = fused_layer_forward(xw.to(DEVICE), h0.to(DEVICE), w_hh.to(DEVICE), relu=relu)
+    dz = fused_layer_backward(grad.to(DEVICE), out, w_hh.to(DEVICE), relu=relu)
+    h, states = h0, []
+    for t in range(steps):
+        z = xw[t] + h @ w_hh.t()
+        h = torch.relu(z) if relu else torch.tanh(z)
+        states.append(h)
+    d_next, dzs = torch.zeros(batch, hidden, dtype=torch.float64), []
+    for t in reversed(range(steps)):
+        slope = (states[t] > 0).double() if relu else 1 - states[t] ** 2
+        d_next = (grad[t] + d_next @ w_hh) * slope
+        dzs.insert(0, d_next)
+    assert_near(out, torch.stack(states), 1e-12, "states")
+    assert_near(dz, torch.stack(dzs), 1e-12, "dz")
+
+
+@needs_triton
+def test_launchers_reject_mismatched_shapes() -> None:
+    from rnn_companion.fused import fused_layer_forward
+
+    xw = torch.zeros(3, 2, 8, device=DEVICE)
+    with pytest.raises(ValueError, match=r"h0 must be \(2, 8\).*got \(2, 7\)"):
+        fused_layer_forward(xw, torch.zeros(2, 7, device=DEVICE), torch.zeros(8, 8, device=DEVICE), relu=False)
+    with pytest.raises(ValueError, match="hidden size must be in 1..256"):
+        big = torch.zeros(1, 1, 257, device=DEVICE)
+        fused_layer_forward(big, torch.zeros(1, 257, device=DEVICE), torch.zeros(257, 257, device=DEVICE), relu=False)
+
+
+def test_is_supported_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = torch.zeros(2, 3, 4)
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    if dispatch.triton_available():
+        assert dispatch.is_supported(x, 256)
+        assert dispatch.unsupported_reason(x, 257) == "hidden size must be at most 256 for the fused kernels, got 257"
+        assert "got torch.int64" in str(dispatch.unsupported_reason(x.long(), 8))
+        assert "packed sequences" in str(dispatch.unsupported_reason(x, 8, packed=True))
+        monkeypatch.setenv("TRITON_INTERPRET", "0")
+        assert "need a CUDA tensor" in str(dispatch.unsupported_reason(x, 8))
+    else:
+        assert "triton is not installed" in str(dispatch.unsupported_reason(x, 8))
+
+
+@needs_triton
+def test_maybe_fused_forward_takes_elman_rows_and_declines_what_it_does_not_cover(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    torch.manual_seed(5)
+    ref = nn.RNN(4, 10).double()
+    steps, batch = 5, 3
+    x = torch.randn(steps, batch, 4, dtype=torch.float64)
+    h0 = torch.randn(1, batch, 10, dtype=torch.float64)
+    expected, expected_h = ref(x, h0)
+    params = [p.detach().to(DEVICE) for p in ref.parameters()]  # w_ih, w_hh, b_ih, b_hh
+    rows, first = x.reshape(steps * batch, 4).to(DEVICE), h0[0].to(DEVICE)
+    got = dispatch.maybe_fused_forward(rows, first, *params, [batch] * steps, relu=False)
+    assert got is not None
+    assert_near(got[0], expected.reshape(steps * batch, 10), 1e-12, "rows")
+    assert_near(got[1], expected_h[0], 1e-12, "final")
+    assert dispatch.maybe_fused_forward(rows[:-1], first, *params, [3, 3, 3, 3, 2], relu=False) is None  # packed
+    monkeypatch.setenv("RNN_COMPANION_FUSED", "0")
+    assert dispatch.maybe_fused_forward(rows, first, *params, [batch] * steps, relu=False) is None
+
+
+@needs_triton
+def test_double_backward_is_refused() -> None:
+    from rnn_companion.fused import fused_layer
+
+    torch.manual_seed(2)
+    w_ih = torch.randn(6, 3, device=DEVICE, requires_grad=True)
+    w_hh = (0.2 * torch.randn(6, 6, device=DEVICE)).requires_grad_()
+    x, h0 = torch.randn(4, 2, 3, device=DEVICE), torch.zeros(2, 6, device=DEVICE)
+    out, _ = fused_layer(x, h0, w_ih, w_hh, None, None, relu=False)
+    with pytest.raises(RuntimeError, match="does not support double backward"):
+        torch.autograd.grad(out.sum(), w_hh, create_graph=True)
+
+
+def test_importing_the_package_does_not_import_triton() -> None:
+    code = (
+        "import sys, torch, rnn_companion, rnn_companion.fused as f\n"
+        "f.is_supported(torch.zeros(2, 3), 8)\n"
+        "assert 'triton' not in sys.modules, 'triton was imported'\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+@needs_cuda
+@pytest.mark.parametrize("train", [False, True], ids=["forward", "forward_backward"])
+def test_cuda_graph_replays_the_elman_loop(train: bool) -> None:
+    from rnn_companion import ElmanRNN
+    from rnn_companion.fused import GraphedRNN
+
+    torch.manual_seed(4)
+    eager = ElmanRNN(5, 16, num_layers=2).cuda()
+    graphed = GraphedRNN(eager, torch.zeros(7, 3, 5, device="cuda"), train=train)
+    for trial in range(2):  # a second replay with new values: nothing is baked into the graph
+        x = torch.randn(7, 3, 5, device="cuda")
+        hx = torch.randn(2, 3, 16, device="cuda")
+        g_out = torch.randn(7, 3, 16, device="cuda")
+        eager.zero_grad()
+        with torch.set_grad_enabled(train):
+            expected, expected_h = eager(x, hx)
+            if train:
+                (expected * g_out).sum().backward()
+        expected_grads = [p.grad.clone() for p in eager.parameters()] if train else []
+        eager.zero_grad()
+        with torch.set_grad_enabled(train):
+            out, h_n = graphed(x, hx)
+            if train:
+                (out * g_out).sum().backward()
+        assert_near(out, expected.cpu(), 1e-6, f"output, replay {trial}")
+        assert_near(h_n, expected_h.cpu(), 1e-6, f"h_n, replay {trial}")
+        if train:
+            for p, g in zip(eager.parameters(), expected_grads, strict=True):
+                assert_near(p.grad, g.cpu(), 1e-5, f"gradient, replay {trial}")
+    with pytest.raises(ValueError, match=r"input must be \(7, 3, 5\)"):
+        graphed(torch.zeros(6, 3, 5, device="cuda"))
