@@ -1,0 +1,272 @@
+"""Like-for-like GPU benchmark of the Elman RNN paths (needs CUDA; not part of the test suite).
+
+    python -m rnn_companion.fused.bench_gpu --json PATH [--tf32 off|on] [--quick] [--budget-s 240]
+
+Shape convention (stated once for this module): a size is ``(T, batch, input, hidden)``; every
+contender runs one layer on time-major float32 input ``x`` of shape ``(T, batch, input)`` with
+the same weights and returns the output ``(T, batch, hidden)``.
+
+Contenders: ``cudnn`` (``torch.nn.RNN``, the baseline of every ratio), ``nocudnn``
+(``torch.nn.RNN`` with cuDNN disabled), ``elman_loop`` (:class:`~rnn_companion.elman.ElmanRNN`,
+its per-step loop: the fused hook is switched off with ``RNN_COMPANION_FUSED=0``),
+``cuda_graph`` (that loop captured in CUDA graphs, :class:`~rnn_companion.fused.cuda_graph.
+GraphedRNN`) and ``fused`` (the Triton kernels, :func:`~rnn_companion.fused.layer.rnn_forward`;
+hidden sizes up to 256). Passes: ``fwd`` under ``torch.no_grad()``, ``fwd_bwd`` the forward then
+``output.backward(grad_output)`` (every parameter gradient; the input does not require grad).
+
+TF32 is set the same way for every contender before anything runs (``--tf32 off``, the default,
+clears ``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32``; ``on``
+sets both) and recorded. Timing: CUDA events around ``number`` back-to-back calls (a sample
+lasts at least ``min_time_s``); ``repeats`` rounds, each running every contender once in a
+shuffled order. ``ratio`` is the median over rounds of the contender's time divided by cuDNN's
+time in the same round. ``per_step_s`` is the median time divided by T, and ``vs_floor`` divides
+it by the floor: the measured time per step of a kernel that does nothing but one dependent
+``(16, H) x (H, H)`` product per step with ``W_hh`` held on chip (``floor_step_s``; batch 1 is
+padded to 16 rows, as in the fused kernels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+os.environ["RNN_COMPANION_FUSED"] = "0"  # ElmanRNN runs its own loop; the fused contender is called directly
+
+import torch  # noqa: E402
+import triton  # noqa: E402
+import triton.language as tl  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
+
+from .cuda_graph import GraphedRNN  # noqa: E402
+from .dispatch import MAX_HIDDEN  # noqa: E402
+from .layer import rnn_forward  # noqa: E402
+
+__all__ = ["SIZES", "SWEEP", "main", "run"]
+
+SCHEMA = "rnn_companion.fused.bench_gpu/1"
+#: The named sizes ``(T, batch, input, hidden)``: A and B are the fused kernel's goals, C as in rnn_companion.bench.
+SIZES: dict[str, tuple[int, int, int, int]] = {"A": (100, 32, 64, 128), "B": (1000, 1, 8, 32), "C": (50, 256, 256, 512)}
+#: The batch sweep: T = 100, input = hidden, batch 1/4/16/64 at hidden 32..512.
+SWEEP: list[tuple[int, int, int, int]] = [(100, n, h, h) for h in (32, 64, 128, 256, 512) for n in (1, 4, 16, 64)]
+CONTENDERS = ("cudnn", "nocudnn", "elman_loop", "cuda_graph", "fused")
+PASSES = ("fwd", "fwd_bwd")
+
+
+def _floor_kernel(w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, H: int, BLOCK_H: tl.constexpr) -> None:
+    cols = tl.arange(0, BLOCK_H)
+    ok = cols < H
+    w_t = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=ok[:, None] & ok[None, :], other=0.0)
+    h = tl.full((16, BLOCK_H), 0.01, dtype=tl.float32)
+    for _ in range(T):  # one dependent product per step, nothing else
+        h = tl.dot(h, w_t, input_precision="ieee")
+    tl.store(out_ptr + tl.arange(0, 16)[:, None] * BLOCK_H + cols[None, :], h)
+
+
+def _time(fn: Callable[[], object], number: int) -> float:
+    """Seconds per call of ``number`` back-to-back calls, between two CUDA events."""
+    torch.cuda.synchronize()
+    start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]  # untyped in torch
+    end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+    start.record()
+    for _ in range(number):
+        fn()
+    end.record()
+    end.synchronize()
+    return float(start.elapsed_time(end)) / 1e3 / number
+
+
+def measure_floor(hidden: int, steps: int = 1000) -> float:
+    """Seconds per step of :func:`_floor_kernel`, the dependent-product floor at this hidden size."""
+    kernel = triton.jit(_floor_kernel)
+    block_h = max(16, triton.next_power_of_2(hidden))
+    w = torch.randn(hidden, hidden, device="cuda") * (0.5 / math.sqrt(hidden))
+    out = torch.empty(16, block_h, device="cuda")
+    warps = {16: 1, 32: 2, 64: 4, 128: 8, 256: 16, 512: 16}[block_h]
+
+    def launch() -> None:
+        kernel[(1,)](w, out, steps, hidden, BLOCK_H=block_h, num_warps=warps)
+
+    launch()
+    return statistics.median(_time(launch, 5) for _ in range(5)) / steps
+
+
+def _contenders(ref: nn.RNN, elman: nn.Module, x: Tensor, gout: Tensor, pass_: str) -> dict[str, Callable[[], Tensor]]:
+    """One callable per contender that runs one pass and returns the output."""
+    modules = {"cudnn": ref, "nocudnn": ref, "elman_loop": elman, "cuda_graph": elman, "fused": ref}
+    calls: dict[str, Callable[[], tuple[Tensor, Tensor]]] = {
+        "cudnn": lambda: ref(x),
+        "elman_loop": lambda: elman(x),
+    }
+
+    def nocudnn() -> tuple[Tensor, Tensor]:
+        with torch.backends.cudnn.flags(enabled=False):
+            out, h_n = ref(x)
+            return out, h_n
+
+    calls["nocudnn"] = nocudnn
+    graph = GraphedRNN(elman, x, train=pass_ == "fwd_bwd")
+    calls["cuda_graph"] = lambda: graph(x)
+    if ref.hidden_size <= MAX_HIDDEN:
+        calls["fused"] = lambda: rnn_forward(ref, x)
+    fns: dict[str, Callable[[], Tensor]] = {}
+    for name, call in calls.items():
+        fns[name] = _one_pass(call, modules[name], gout, pass_)
+    return fns
+
+
+def _one_pass(
+    call: Callable[[], tuple[Tensor, Tensor]], module: nn.Module, gout: Tensor, pass_: str,
+) -> Callable[[], Tensor]:
+    if pass_ == "fwd":
+
+        def fwd() -> Tensor:
+            with torch.no_grad():
+                return call()[0]
+
+        return fwd
+
+    def fwd_bwd() -> Tensor:
+        for p in module.parameters():
+            p.grad = None
+        out = call()[0]
+        torch.autograd.backward(out, gout)
+        return out
+
+    return fwd_bwd
+
+
+def run_case(
+    dims: tuple[int, int, int, int], pass_: str, *, repeats: int, warmup: int, min_time: float, seed: int,
+    floor_step: float | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Time every contender on one size and pass; return records and skips."""
+    from rnn_companion.elman import ElmanRNN
+
+    steps, batch, inputs, hidden = dims
+    torch.manual_seed(seed)
+    ref = nn.RNN(inputs, hidden).cuda()
+    elman = ElmanRNN(inputs, hidden).cuda()
+    elman.load_state_dict(ref.state_dict())
+    x = torch.randn(steps, batch, inputs, device="cuda")
+    gout = torch.randn(steps, batch, hidden, device="cuda")
+    fns = _contenders(ref, elman, x, gout, pass_)
+    skipped = [] if "fused" in fns else [{"contender": "fused", "reason": f"hidden {hidden} > {MAX_HIDDEN}"}]
+    with torch.no_grad():
+        expected = ref(x)[0].clone()
+    outputs = {name: fn().detach().clone() for name, fn in fns.items()}  # also the first warm-up (compiles Triton)
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    number = {name: max(1, min(1000, math.ceil(min_time / max(_time(fn, 1), 1e-7)))) for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
+    rng = random.Random(seed)
+    for _ in range(repeats):
+        rng.shuffle(order)
+        for name in order:
+            times[name].append(_time(fns[name], number[name]))
+    records = []
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        ratios = [a / b for a, b in zip(samples, times["cudnn"], strict=True)]
+        per_step = median / steps
+        records.append({
+            "T": steps, "batch": batch, "input": inputs, "hidden": hidden, "layers": 1, "pass": pass_,
+            "contender": name, "number": number[name], "times_s": samples, "median_s": median,
+            "ratio": statistics.median(ratios), "ratio_of_medians": median / statistics.median(times["cudnn"]),
+            "per_step_s": per_step, "vs_floor": None if floor_step is None else per_step / floor_step,
+            "max_abs_diff": float((outputs[name] - expected).abs().max()),
+        })
+    return records, skipped
+
+
+def run(
+    cases: Sequence[tuple[str, tuple[int, int, int, int]]], *, tf32: bool, repeats: int, warmup: int,
+    min_time: float, budget_s: float, seed: int = 0, log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every case and pass (until ``budget_s`` seconds have passed) and return the JSON object."""
+    if not torch.cuda.is_available():
+        raise RuntimeError("bench_gpu needs a CUDA device; torch.cuda.is_available() is False")
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    start = time.perf_counter()
+    floors: dict[int, float] = {}
+    for hidden in sorted({d[3] for _, d in cases}):
+        floors[hidden] = measure_floor(hidden)
+        log(f"floor H={hidden}: {floors[hidden] * 1e6:.3f} us/step")
+    results: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for name, dims in cases:
+        for pass_ in PASSES:
+            where = {"size": name, "dims": list(dims), "pass": pass_}
+            if time.perf_counter() - start > budget_s:
+                skipped.append({**where, "contender": "*", "reason": f"time budget of {budget_s:.0f} s spent"})
+                continue
+            try:
+                records, skips = run_case(dims, pass_, repeats=repeats, warmup=warmup, min_time=min_time,
+                                          seed=seed, floor_step=floors.get(dims[3]))
+            except Exception as error:  # recorded and printed, never hidden: one failing case must not end the run
+                skipped.append({**where, "contender": "*", "reason": f"{type(error).__name__}: {error}"})
+                log(f"{name} {dims} {pass_}: FAILED {type(error).__name__}: {error}")
+                continue
+            for r in records:
+                r["size"] = name
+            results += records
+            skipped += [{**where, **s} for s in skips]
+            log(f"{name} {dims} {pass_}: " + "  ".join(
+                f"{r['contender']} {r['median_s'] * 1e6:.1f}us ({r['ratio']:.2f}x)" for r in records))
+    props = torch.cuda.get_device_properties(0)
+    return {
+        "schema": SCHEMA,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "machine": {"gpu": props.name, "sm": f"{props.major}.{props.minor}", "sm_count": props.multi_processor_count,
+                    "platform": platform.platform()},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
+                     "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
+                     "triton": triton.__version__},
+        "settings": {"tf32": {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+                              "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32},
+                     "dtype": "float32", "layers": 1, "repeats": repeats, "warmup": warmup, "min_time_s": min_time,
+                     "seed": seed, "contenders": list(CONTENDERS), "passes": list(PASSES)},
+        "floor_step_s": {str(h): s for h, s in floors.items()},
+        "elapsed_s": time.perf_counter() - start,
+        "results": results,
+        "skipped": skipped,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rnn_companion.fused.bench_gpu", description=__doc__.split("\n")[0])
+    p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
+    p.add_argument("--tf32", choices=("off", "on"), default="off", help="TF32 for every contender (default off)")
+    p.add_argument("--repeats", type=int, default=5, help="interleaved rounds per case (default 5)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed calls per contender (default 2)")
+    p.add_argument("--min-time", type=float, default=0.005, help="seconds per sample at least (default 0.005)")
+    p.add_argument("--budget-s", type=float, default=240.0, help="skip the cases left after this many seconds")
+    p.add_argument("--quick", action="store_true", help="sizes A and B only, 3 rounds: a smoke test")
+    args = p.parse_args(argv)
+    cases = [(k, SIZES[k]) for k in ("A", "B")]
+    if not args.quick:
+        cases += [(f"sweep b{d[1]} h{d[3]}", d) for d in SWEEP] + [("C", SIZES["C"])]
+    result = run(cases, tf32=args.tf32 == "on", repeats=3 if args.quick else args.repeats, warmup=args.warmup,
+                 min_time=args.min_time, budget_s=args.budget_s)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
