@@ -85,12 +85,24 @@ CASES = [  # (steps, batch, inputs, hidden): hidden sizes below, at and between 
 ]
 
 
+@pytest.fixture(params=["dot", "reduce"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way of forming the per-step product (tl.dot, or broadcast products and tl.sum)."""
+    monkeypatch.setenv("RNN_COMPANION_FUSED_KERNEL", request.param)
+    return str(request.param)
+
+
 @needs_triton
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("seed", range(len(CASES)))
-def test_one_layer_outputs_and_gradients_match_nn_rnn(dtype: torch.dtype, nonlinearity: str, seed: int) -> None:
+def test_one_layer_outputs_and_gradients_match_nn_rnn(
+    dtype: torch.dtype, nonlinearity: str, seed: int, kernel: str
+) -> None:
+    from rnn_companion.fused.triton_elman import launch_config
+
     steps, batch, inputs, hidden = CASES[seed]
+    assert launch_config(batch, hidden).use_dot == (kernel == "dot")
     expected, got = run_both(
         dtype, seed, steps=steps, batch=batch, inputs=inputs, hidden=hidden, nonlinearity=nonlinearity
     )
@@ -127,14 +139,17 @@ def test_16_bit_types_accumulate_in_float32(dtype: torch.dtype, nonlinearity: st
 
 @needs_triton
 @pytest.mark.parametrize(("steps", "batch", "hidden", "relu"), [(6, 3, 24, False), (3, 20, 130, True)])
-def test_kernels_compute_the_recurrence_and_its_backward(steps: int, batch: int, hidden: int, relu: bool) -> None:
+def test_kernels_compute_the_recurrence_and_its_backward(
+    steps: int, batch: int, hidden: int, relu: bool, kernel: str
+) -> None:
     """The two launchers alone, against the recurrence written out in float64; the second case
-    has two batch blocks (two programs) and a hidden size padded to 256."""
+    has several batch blocks (several programs) and a hidden size padded to 256."""
     from rnn_companion.fused import fused_layer_backward, fused_layer_forward
     from rnn_companion.fused.triton_elman import launch_config
 
     torch.manual_seed(11)
-    assert (batch > launch_config(batch, hidden)[0]) == (batch == 20)
+    config = launch_config(batch, hidden)
+    assert config.use_dot == (kernel == "dot") and (batch > config.block_b) == (batch == 20)
     xw = torch.randn(steps, batch, hidden, dtype=torch.float64)
     h0 = torch.randn(batch, hidden, dtype=torch.float64)
     w_hh = 0.3 * torch.randn(hidden, hidden, dtype=torch.float64)

@@ -9,10 +9,12 @@ the same weights and returns the output ``(T, batch, hidden)``.
 Contenders: ``cudnn`` (``torch.nn.RNN``, the baseline of every ratio), ``nocudnn``
 (``torch.nn.RNN`` with cuDNN disabled), ``elman_loop`` (:class:`~rnn_companion.elman.ElmanRNN`,
 its per-step loop: the fused hook is switched off with ``RNN_COMPANION_FUSED=0``),
-``cuda_graph`` (that loop captured in CUDA graphs, :class:`~rnn_companion.fused.cuda_graph.
-GraphedRNN`) and ``fused`` (the Triton kernels, :func:`~rnn_companion.fused.layer.rnn_forward`;
-hidden sizes up to 256). Passes: ``fwd`` under ``torch.no_grad()``, ``fwd_bwd`` the forward then
-``output.backward(grad_output)`` (every parameter gradient; the input does not require grad).
+``cuda_graph`` (that loop captured in CUDA graphs, :class:`~rnn_companion.fused.cuda_graph.GraphedRNN`)
+and ``fused`` (the Triton kernels, :func:`~rnn_companion.fused.layer.rnn_forward`; hidden sizes up
+to 256), plus ``fused_dot`` where ``fused`` takes the broadcast path for a small batch (the same
+kernels forced to use ``tl.dot``: data for tuning ``launch_config``). Passes: ``fwd`` under
+``torch.no_grad()``, ``fwd_bwd`` the forward then ``output.backward(grad_output)`` (every
+parameter gradient; the input does not require grad).
 
 TF32 is set the same way for every contender before anything runs (``--tf32 off``, the default,
 clears ``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32``; ``on``
@@ -41,6 +43,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 os.environ["RNN_COMPANION_FUSED"] = "0"  # ElmanRNN runs its own loop; the fused contender is called directly
+os.environ.pop("RNN_COMPANION_FUSED_KERNEL", None)  # "fused" takes launch_config's choice
 
 import torch  # noqa: E402
 import triton  # noqa: E402
@@ -50,6 +53,7 @@ from torch import Tensor, nn  # noqa: E402
 from .cuda_graph import GraphedRNN  # noqa: E402
 from .dispatch import MAX_HIDDEN  # noqa: E402
 from .layer import rnn_forward  # noqa: E402
+from .triton_elman import launch_config  # noqa: E402
 
 __all__ = ["SIZES", "SWEEP", "main", "run"]
 
@@ -58,7 +62,7 @@ SCHEMA = "rnn_companion.fused.bench_gpu/1"
 SIZES: dict[str, tuple[int, int, int, int]] = {"A": (100, 32, 64, 128), "B": (1000, 1, 8, 32), "C": (50, 256, 256, 512)}
 #: The batch sweep: T = 100, input = hidden, batch 1/4/16/64 at hidden 32..512.
 SWEEP: list[tuple[int, int, int, int]] = [(100, n, h, h) for h in (32, 64, 128, 256, 512) for n in (1, 4, 16, 64)]
-CONTENDERS = ("cudnn", "nocudnn", "elman_loop", "cuda_graph", "fused")
+CONTENDERS = ("cudnn", "nocudnn", "elman_loop", "cuda_graph", "fused", "fused_dot")
 PASSES = ("fwd", "fwd_bwd")
 
 
@@ -121,7 +125,22 @@ def _contenders(ref: nn.RNN, elman: nn.Module, x: Tensor, gout: Tensor, pass_: s
     fns: dict[str, Callable[[], Tensor]] = {}
     for name, call in calls.items():
         fns[name] = _one_pass(call, modules[name], gout, pass_)
+    if "fused" in calls and not launch_config(x.shape[1], ref.hidden_size).use_dot:  # also time the tl.dot way
+        fns["fused_dot"] = _forcing_dot(fns["fused"])
     return fns
+
+
+def _forcing_dot(fn: Callable[[], Tensor]) -> Callable[[], Tensor]:
+    """``fn`` with the fused kernels forced to form the per-step product with tl.dot."""
+
+    def forced() -> Tensor:
+        os.environ["RNN_COMPANION_FUSED_KERNEL"] = "dot"
+        try:
+            return fn()
+        finally:
+            del os.environ["RNN_COMPANION_FUSED_KERNEL"]
+
+    return forced
 
 
 def _one_pass(
@@ -186,6 +205,8 @@ def run_case(
             "ratio": statistics.median(ratios), "ratio_of_medians": median / statistics.median(times["cudnn"]),
             "per_step_s": per_step, "vs_floor": None if floor_step is None else per_step / floor_step,
             "max_abs_diff": float((outputs[name] - expected).abs().max()),
+            "kernel": None if not name.startswith("fused") else "dot" if name == "fused_dot" else
+            ("dot" if launch_config(batch, hidden).use_dot else "reduce"),
         })
     return records, skipped
 

@@ -15,9 +15,11 @@ Each kernel is one launch with one program per block of ``BLOCK_B`` batch entrie
 program loads ``W_hh`` (zero-padded to ``BLOCK_H x BLOCK_H``) once, keeps it on chip (in
 registers; the compiler may spill part of it to local memory at ``H = 256`` in float32) and
 loops over all steps, carrying ``h`` (or ``dz``) in registers. Batch blocks are independent, so
-the programs never synchronise. The products accumulate in float32 for float32, bfloat16 and
-float16 inputs and in float64 for float64; ``tl.dot`` uses ``input_precision`` "ieee" unless
-the caller asks for "tf32" (see :func:`input_precision`).
+the programs never synchronise. The per-step product is a ``tl.dot`` (blocks of 16 rows or
+more) or, for small batches, broadcast products summed with ``tl.sum`` (see
+:func:`launch_config`). Both accumulate in float32 for float32, bfloat16 and float16 inputs and
+in float64 for float64; ``tl.dot`` uses ``input_precision`` "ieee" unless the caller allows
+"tf32" (see :func:`input_precision`); the broadcast path is always full precision.
 
 Triton is imported by this module; import it only when a CUDA tensor (or the interpreter,
 ``TRITON_INTERPRET=1``) needs it. The kernels are jitted on first use, so the interpreter
@@ -27,13 +29,17 @@ setting in force at that moment decides how they run.
 from __future__ import annotations
 
 import functools
+import os
+from typing import NamedTuple
 
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["MAX_HIDDEN", "fused_layer_forward", "fused_layer_backward", "input_precision", "launch_config"]
+__all__ = [
+    "MAX_HIDDEN", "LaunchConfig", "fused_layer_forward", "fused_layer_backward", "input_precision", "launch_config",
+]
 
 #: The largest hidden size the kernels accept: W_hh must fit on chip.
 MAX_HIDDEN = 256
@@ -42,7 +48,7 @@ MAX_HIDDEN = 256
 def _forward_kernel(
     xw_ptr: tl.tensor, h0_ptr: tl.tensor, w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, B: int, H: int,
     BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, RELU: tl.constexpr, PRECISION: tl.constexpr,
-    UPCAST: tl.constexpr,
+    UPCAST: tl.constexpr, USE_DOT: tl.constexpr,
 ) -> None:
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch entries
     cols = tl.arange(0, BLOCK_H)  # (BLOCK_H,) hidden features
@@ -51,12 +57,15 @@ def _forward_kernel(
     tile = rows[:, None] * H + cols[None, :]  # offsets of this block within one (B, H) step
     # W_hh^T, (BLOCK_H, BLOCK_H): w_t[k, j] = W_hh[j, k]; loaded once, held for all steps
     w_t = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=col_ok[:, None] & col_ok[None, :], other=0.0)
-    if UPCAST:  # the interpreter's 16-bit tl.dot is wrong: same products, float32 operands
+    if UPCAST:  # 16-bit weights, float32 copies (see _upcast): the products are exact either way
         w_t = w_t.to(tl.float32)
     h = tl.load(h0_ptr + tile, mask=mask, other=0.0)  # (BLOCK_B, BLOCK_H), zero in the padding
     step = B * H
     for _ in range(T):
-        z = tl.dot(h.to(w_t.dtype), w_t, input_precision=PRECISION)  # float32 (float64 for float64 input)
+        if USE_DOT:  # float32 (float64 for float64 input)
+            z = tl.dot(h.to(w_t.dtype), w_t, input_precision=PRECISION)
+        else:  # small batch blocks: broadcast products (BLOCK_B, k, j), summed over k
+            z = tl.sum(h.to(w_t.dtype)[:, :, None] * w_t[None, :, :], axis=1)
         z += tl.load(xw_ptr + tile, mask=mask, other=0.0).to(z.dtype)
         if RELU:
             y = tl.maximum(z, 0.0)
@@ -73,7 +82,7 @@ def _forward_kernel(
 def _backward_kernel(
     grad_ptr: tl.tensor, out_ptr: tl.tensor, w_ptr: tl.tensor, dz_ptr: tl.tensor, T: int, B: int, H: int,
     BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, RELU: tl.constexpr, PRECISION: tl.constexpr,
-    UPCAST: tl.constexpr,
+    UPCAST: tl.constexpr, USE_DOT: tl.constexpr,
 ) -> None:
     rows = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)  # (BLOCK_B,) batch entries
     cols = tl.arange(0, BLOCK_H)  # (BLOCK_H,) hidden features
@@ -91,7 +100,10 @@ def _backward_kernel(
     dz_ptr += last
     dz_next = tl.zeros((BLOCK_B, BLOCK_H), dtype=dz_ptr.dtype.element_ty)  # dz_T = 0
     for _ in range(T):
-        d = tl.dot(dz_next.to(w.dtype), w, input_precision=PRECISION)  # (BLOCK_B, BLOCK_H), float32 or float64
+        if USE_DOT:  # (BLOCK_B, BLOCK_H), float32 or float64
+            d = tl.dot(dz_next.to(w.dtype), w, input_precision=PRECISION)
+        else:  # broadcast products (BLOCK_B, j, k), summed over j
+            d = tl.sum(dz_next.to(w.dtype)[:, :, None] * w[None, :, :], axis=1)
         d += tl.load(grad_ptr + tile, mask=mask, other=0.0).to(d.dtype)  # + dL/dh_t from above
         y = tl.load(out_ptr + tile, mask=mask, other=0.0).to(d.dtype)  # h_t
         if RELU:
@@ -116,10 +128,11 @@ def _interpreting() -> bool:
     return bool(triton.knobs.runtime.interpret)
 
 
-def _upcast(dtype: torch.dtype) -> bool:
-    """Whether ``tl.dot`` gets float32 copies of 16-bit operands: only under the interpreter,
-    whose 16-bit dot multiplies the raw bits (float32 products of 16-bit values are exact)."""
-    return _interpreting() and dtype in (torch.bfloat16, torch.float16)
+def _upcast(dtype: torch.dtype, use_dot: bool) -> bool:
+    """Whether the products take float32 copies of 16-bit operands (float32 products of 16-bit
+    values are exact, so only the accumulation differs): on the broadcast path, so that it sums
+    in float32, and under the interpreter, whose 16-bit ``tl.dot`` multiplies the raw bits."""
+    return dtype in (torch.bfloat16, torch.float16) and (not use_dot or _interpreting())
 
 
 def input_precision(dtype: torch.dtype) -> str:
@@ -131,18 +144,34 @@ def input_precision(dtype: torch.dtype) -> str:
     return "tf32" if dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32 else "ieee"
 
 
-def launch_config(batch: int, hidden: int) -> tuple[int, int, int]:
-    """``(BLOCK_B, BLOCK_H, num_warps)`` for a batch and hidden size (a first guess, not tuned).
+class LaunchConfig(NamedTuple):
+    block_b: int  # batch entries per program
+    block_h: int  # the hidden size rounded up to a power of two (at least 16)
+    num_warps: int
+    use_dot: bool  # tl.dot, or broadcast products summed with tl.sum
 
-    ``tl.dot`` needs blocks of at least 16; ``BLOCK_H`` is the hidden size rounded up to a
-    power of two. Small hidden sizes take larger batch blocks (fewer programs, same W_hh).
+
+def launch_config(batch: int, hidden: int) -> LaunchConfig:
+    """How to launch the kernels for a batch and hidden size (a first guess, not tuned on a GPU).
+
+    Two ways to form the per-step product: ``tl.dot`` needs blocks of at least 16 rows, which
+    pads a batch of 1 to 16; the broadcast path (``tl.sum`` over a (BLOCK_B, H, H) product)
+    takes any block but holds that product in registers, so it is chosen only for batches up to
+    4 with ``BLOCK_B * BLOCK_H**2 <= 16384``. ``RNN_COMPANION_FUSED_KERNEL=dot`` or ``=reduce``
+    forces one way (for benchmarks and tests). Small hidden sizes take larger batch blocks.
     """
     if not 0 < hidden <= MAX_HIDDEN:
         raise ValueError(f"hidden size must be in 1..{MAX_HIDDEN} for the fused kernel, got {hidden}")
     block_h = max(16, triton.next_power_of_2(hidden))
-    block_b = 16 if block_h >= 128 else min(64, max(16, triton.next_power_of_2(batch)))
     num_warps = {16: 1, 32: 2, 64: 4, 128: 8, 256: 16}[block_h]
-    return block_b, block_h, num_warps
+    choice = os.environ.get("RNN_COMPANION_FUSED_KERNEL", "auto")
+    if choice not in ("auto", "dot", "reduce"):
+        raise ValueError(f"RNN_COMPANION_FUSED_KERNEL must be auto, dot or reduce, got {choice!r}")
+    small = min(triton.next_power_of_2(batch), 4)
+    if choice == "reduce" or (choice == "auto" and batch <= 4 and small * block_h * block_h <= 16384):
+        return LaunchConfig(max(1, min(small, 16384 // (block_h * block_h))), block_h, num_warps, False)
+    block_b = 16 if block_h >= 128 else min(64, max(16, triton.next_power_of_2(batch)))
+    return LaunchConfig(block_b, block_h, num_warps, True)
 
 
 def _check(name: str, t: Tensor, shape: tuple[int, ...], like: Tensor) -> None:
@@ -163,14 +192,14 @@ def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Ten
     steps, batch, hidden = xw.shape
     _check("h0", h0, (batch, hidden), xw)
     _check("w_hh", w_hh, (hidden, hidden), xw)
-    block_b, block_h, num_warps = launch_config(batch, hidden)
+    config = launch_config(batch, hidden)
     xw, h0, w_hh = xw.contiguous(), h0.contiguous(), w_hh.contiguous()
     out = torch.empty_like(xw)  # (T, B, H)
     forward, _ = _kernels(_interpreting())
-    forward[(triton.cdiv(batch, block_b),)](
+    forward[(triton.cdiv(batch, config.block_b),)](
         xw, h0, w_hh, out, steps, batch, hidden,
-        BLOCK_B=block_b, BLOCK_H=block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
-        UPCAST=_upcast(xw.dtype), num_warps=num_warps,
+        BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
+        UPCAST=_upcast(xw.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
     )
     return out
 
@@ -186,13 +215,13 @@ def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) ->
     steps, batch, hidden = out.shape
     _check("grad", grad, tuple(out.shape), out)
     _check("w_hh", w_hh, (hidden, hidden), out)
-    block_b, block_h, num_warps = launch_config(batch, hidden)
+    config = launch_config(batch, hidden)
     grad, out, w_hh = grad.contiguous(), out.contiguous(), w_hh.contiguous()
     dz = torch.empty_like(out)
     _, backward = _kernels(_interpreting())
-    backward[(triton.cdiv(batch, block_b),)](
+    backward[(triton.cdiv(batch, config.block_b),)](
         grad, out, w_hh, dz, steps, batch, hidden,
-        BLOCK_B=block_b, BLOCK_H=block_h, RELU=relu, PRECISION=input_precision(out.dtype),
-        UPCAST=_upcast(out.dtype), num_warps=num_warps,
+        BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(out.dtype),
+        UPCAST=_upcast(out.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
     )
     return dz
