@@ -273,3 +273,18 @@ def test_cuda_graph_replays_the_elman_loop(train: bool) -> None:
                 assert_near(p.grad, g.cpu(), 1e-5, f"gradient, replay {trial}")
     with pytest.raises(ValueError, match=r"input must be \(7, 3, 5\)"):
         graphed(torch.zeros(6, 3, 5, device="cuda"))
+
+
+@needs_triton
+def test_kernel_precision_follows_torch_matmul_tf32_setting() -> None:
+    from rnn_companion.fused.triton_elman import input_precision
+
+    before = torch.get_float32_matmul_precision()
+    assert before == "highest"  # torch's default: no TF32
+    assert input_precision(torch.float32) == "ieee"
+    try:
+        torch.set_float32_matmul_precision("high")  # TF32 allowed for float32 matmuls
+        assert [input_precision(d) for d in (torch.float32, torch.float64, torch.bfloat16)] == ["tf32", "ieee", "ieee"]
+    finally:
+        torch.set_float32_matmul_precision(before)
+    assert input_precision(torch.float32) == "ieee"

@@ -53,7 +53,7 @@ from torch import Tensor, nn  # noqa: E402
 from .cuda_graph import GraphedRNN  # noqa: E402
 from .dispatch import MAX_HIDDEN  # noqa: E402
 from .layer import rnn_forward  # noqa: E402
-from .triton_elman import launch_config  # noqa: E402
+from .triton_elman import launch_config, matmul_allows_tf32  # noqa: E402
 
 __all__ = ["SIZES", "SWEEP", "main", "run"]
 
@@ -211,6 +211,19 @@ def run_case(
     return records, skipped
 
 
+def _tf32_settings() -> dict[str, object]:
+    """Every TF32 flag that decides a contender's float32 arithmetic, old and new API."""
+    found: dict[str, object] = {
+        "cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+        "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+        "fused_kernel_tf32": matmul_allows_tf32(),
+    }
+    for name, where in (("cuda_matmul_fp32_precision", torch.backends.cuda.matmul),
+                        ("cudnn_rnn_fp32_precision", getattr(torch.backends.cudnn, "rnn", None))):
+        found[name] = getattr(where, "fp32_precision", None)
+    return found
+
+
 def run(
     cases: Sequence[tuple[str, tuple[int, int, int, int]]], *, tf32: bool, repeats: int, warmup: int,
     min_time: float, budget_s: float, seed: int = 0, log: Callable[[str], None] = print,
@@ -218,8 +231,9 @@ def run(
     """Run every case and pass (until ``budget_s`` seconds have passed) and return the JSON object."""
     if not torch.cuda.is_available():
         raise RuntimeError("bench_gpu needs a CUDA device; torch.cuda.is_available() is False")
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32  # the legacy API only: it and the new one must not be mixed
     torch.backends.cudnn.allow_tf32 = tf32
+    log(f"TF32: {_tf32_settings()}")
     start = time.perf_counter()
     floors: dict[int, float] = {}
     for hidden in sorted({d[3] for _, d in cases}):
@@ -256,8 +270,7 @@ def run(
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
                      "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
                      "triton": triton.__version__},
-        "settings": {"tf32": {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
-                              "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32},
+        "settings": {"tf32": _tf32_settings(),
                      "dtype": "float32", "layers": 1, "repeats": repeats, "warmup": warmup, "min_time_s": min_time,
                      "seed": seed, "contenders": list(CONTENDERS), "passes": list(PASSES)},
         "floor_step_s": {str(h): s for h, s in floors.items()},

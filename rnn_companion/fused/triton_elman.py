@@ -39,6 +39,7 @@ from torch import Tensor
 
 __all__ = [
     "MAX_HIDDEN", "LaunchConfig", "fused_layer_forward", "fused_layer_backward", "input_precision", "launch_config",
+    "matmul_allows_tf32",
 ]
 
 #: The largest hidden size the kernels accept: W_hh must fit on chip.
@@ -138,10 +139,25 @@ def _upcast(dtype: torch.dtype, use_dot: bool) -> bool:
 def input_precision(dtype: torch.dtype) -> str:
     """The ``tl.dot`` input precision torch would use for a matmul in ``dtype``.
 
-    "tf32" only for float32 when ``torch.backends.cuda.matmul.allow_tf32`` is set (torch's
-    default is False), otherwise "ieee" (full float32; ignored for the other dtypes).
+    "tf32" only for float32 when torch's matmul setting allows TF32 (torch's default does not),
+    otherwise "ieee" (full float32; the other dtypes ignore it).
     """
-    return "tf32" if dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32 else "ieee"
+    return "tf32" if dtype == torch.float32 and matmul_allows_tf32() else "ieee"
+
+
+def matmul_allows_tf32() -> bool:
+    """Whether torch's float32 matmuls may use TF32, read as torch resolves it.
+
+    ``torch.backends.cuda.matmul.fp32_precision`` (torch 2.9 and later) reflects every way of
+    setting it (``allow_tf32``, ``set_float32_matmul_precision``, the new per-backend API); the
+    legacy ``allow_tf32`` getter raises once the new API has been used, so it is read only on
+    older versions.
+    """
+    matmul = torch.backends.cuda.matmul
+    precision = getattr(matmul, "fp32_precision", None)
+    if isinstance(precision, str):
+        return precision == "tf32"
+    return bool(matmul.allow_tf32)
 
 
 class LaunchConfig(NamedTuple):
