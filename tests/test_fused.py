@@ -3,8 +3,9 @@ Function, the dispatch hook and the CUDA-graph wrapper.
 
 The oracle is torch.nn.RNN on the CPU with the same weights (in the same dtype, and in float64
 for the 16-bit types). Without a CUDA device the kernels run under Triton's interpreter on CPU
-tensors (TRITON_INTERPRET=1, set below before any kernel is jitted); with one, the real
-compiler runs them on the GPU (unless TRITON_INTERPRET is set explicitly).
+tensors: every test here runs with TRITON_INTERPRET=1 (set per test, so that other test modules
+in the same process are not affected; the kernels are jitted per interpreter setting). With a
+CUDA device, the real compiler runs them on the GPU (unless TRITON_INTERPRET is set already).
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
+import pytest
 import torch
+from torch import nn
 
-ON_GPU = torch.cuda.is_available() and "TRITON_INTERPRET" not in os.environ
-if not ON_GPU:
-    os.environ["TRITON_INTERPRET"] = "1"  # read when the kernels are first jitted
+from rnn_companion.fused import dispatch
 
-import pytest  # noqa: E402
-from torch import nn  # noqa: E402
-
-from rnn_companion.fused import dispatch  # noqa: E402
+ON_GPU = torch.cuda.is_available() and not dispatch.interpreter_active()
 
 DEVICE = torch.device("cuda" if ON_GPU else "cpu")
 needs_triton = pytest.mark.skipif(
@@ -30,6 +29,13 @@ needs_triton = pytest.mark.skipif(
 )
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _interpreter_without_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if not ON_GPU:
+        monkeypatch.setenv("TRITON_INTERPRET", "1")  # read when a kernel is jitted and by dispatch
+    yield
 
 # max |got - expected| <= TOL * max(1, max |expected|), per dtype of the fused run
 TOL = {torch.float32: 1e-5, torch.float64: 1e-12, torch.bfloat16: 5e-2, torch.float16: 5e-3}
@@ -288,3 +294,19 @@ def test_kernel_precision_follows_torch_matmul_tf32_setting() -> None:
     finally:
         torch.set_float32_matmul_precision(before)
     assert input_precision(torch.float32) == "ieee"
+
+
+@needs_triton
+def test_rnn_forward_refuses_dropout_in_training_and_non_rnn_modules() -> None:
+    from rnn_companion.fused import rnn_forward
+
+    module = nn.RNN(3, 4, num_layers=2, dropout=0.5).to(DEVICE)
+    x = torch.randn(2, 1, 3, device=DEVICE)
+    with pytest.raises(ValueError, match="applies no dropout; got dropout=0.5"):
+        rnn_forward(module, x)
+    out, h_n = rnn_forward(module.eval(), x)  # dropout does not apply in eval mode
+    expected, expected_h = module.cpu()(x.cpu())
+    assert_near(out, expected, TOL[torch.float32], "out")
+    assert_near(h_n, expected_h, TOL[torch.float32], "h_n")
+    with pytest.raises(TypeError, match="'num_layers' is of type int, got None on Linear"):
+        rnn_forward(nn.Linear(3, 4), x)

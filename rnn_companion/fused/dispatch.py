@@ -105,7 +105,7 @@ def _read(module: torch.nn.Module, name: str, kind: type[_T]) -> _T:
     value = getattr(module, name, None)
     if not isinstance(value, kind):
         raise TypeError(
-            f"expected a torch.nn.RNN-like module whose {name!r} is a {kind.__name__}, "
+            f"expected a torch.nn.RNN-like module whose {name!r} is of type {kind.__name__}, "
             f"got {value!r} on {type(module).__name__}"
         )
     return value
@@ -129,5 +129,5 @@ def maybe_fused_forward(
     from .layer import fused_layer  # imports triton
 
     steps, batch = len(sizes), sizes[0]
-    out, h_n = fused_layer(x.view(steps, batch, x.shape[-1]), h0, w_ih, w_hh, b_ih, b_hh, relu)
+    out, h_n = fused_layer(x.reshape(steps, batch, x.shape[-1]), h0, w_ih, w_hh, b_ih, b_hh, relu)
     return out.view(steps * batch, hidden), h_n
