@@ -1,6 +1,6 @@
 """Like-for-like GPU benchmark of the Elman RNN paths (needs CUDA; not part of the test suite).
 
-    python -m rnn_companion.fused.bench_gpu --json PATH [--tf32 off|on] [--quick] [--budget-s 240]
+    python -m rnn_companion.fused.bench_gpu --json PATH [--tf32 off|on] [--quick] [--budget-s 180]
 
 Shape convention (stated once for this module): a size is ``(T, batch, input, hidden)``; every
 contender runs one layer on time-major float32 input ``x`` of shape ``(T, batch, input)`` with
@@ -95,7 +95,7 @@ def measure_floor(hidden: int, steps: int = 1000) -> float:
     block_h = max(16, triton.next_power_of_2(hidden))
     w = torch.randn(hidden, hidden, device="cuda") * (0.5 / math.sqrt(hidden))
     out = torch.empty(16, block_h, device="cuda")
-    warps = {16: 1, 32: 2, 64: 4, 128: 8, 256: 16, 512: 16}[block_h]
+    warps = launch_config(1, hidden).num_warps
 
     def launch() -> None:
         kernel[(1,)](w, out, steps, hidden, BLOCK_H=block_h, num_warps=warps)
@@ -227,20 +227,57 @@ def _tf32_settings() -> dict[str, object]:
 def run(
     cases: Sequence[tuple[str, tuple[int, int, int, int]]], *, tf32: bool, repeats: int, warmup: int,
     min_time: float, budget_s: float, seed: int = 0, log: Callable[[str], None] = print,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every case and pass (until ``budget_s`` seconds have passed) and return the JSON object."""
+    """Run every case and pass (until ``budget_s`` seconds have passed) and return the JSON object.
+
+    ``checkpoint`` receives the object so far after the floors and after every case (so that a
+    run stopped from outside still leaves its finished cases).
+    """
     if not torch.cuda.is_available():
         raise RuntimeError("bench_gpu needs a CUDA device; torch.cuda.is_available() is False")
     torch.backends.cuda.matmul.allow_tf32 = tf32  # the legacy API only: it and the new one must not be mixed
     torch.backends.cudnn.allow_tf32 = tf32
     log(f"TF32: {_tf32_settings()}")
     start = time.perf_counter()
+    props = torch.cuda.get_device_properties(0)
     floors: dict[int, float] = {}
-    for hidden in sorted({d[3] for _, d in cases}):
-        floors[hidden] = measure_floor(hidden)
-        log(f"floor H={hidden}: {floors[hidden] * 1e6:.3f} us/step")
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "machine": {"gpu": props.name, "sm": f"{props.major}.{props.minor}", "sm_count": props.multi_processor_count,
+                    "platform": platform.platform()},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
+                     "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
+                     "triton": triton.__version__},
+        "settings": {"tf32": _tf32_settings(), "dtype": "float32", "layers": 1, "repeats": repeats,
+                     "warmup": warmup, "min_time_s": min_time, "seed": seed, "budget_s": budget_s,
+                     "contenders": list(CONTENDERS), "passes": list(PASSES)},
+        "floor_step_s": {},
+        "complete": False,
+        "elapsed_s": 0.0,
+        "results": results,
+        "skipped": skipped,
+    }
+
+    def save() -> None:
+        result["floor_step_s"] = {str(h): s for h, s in floors.items()}
+        result["elapsed_s"] = time.perf_counter() - start
+        if checkpoint is not None:
+            checkpoint(result)
+
+    for hidden in sorted({d[3] for _, d in cases if d[3] <= MAX_HIDDEN}):
+        try:
+            floors[hidden] = measure_floor(hidden)
+        except Exception as error:  # recorded and printed: the cases still run, without vs_floor
+            skipped.append({"floor": hidden, "reason": f"{type(error).__name__}: {error}"})
+            log(f"floor H={hidden}: FAILED {type(error).__name__}: {error}")
+            continue
+        log(f"floor H={hidden}: {floors[hidden] * 1e6:.3f} us/step")
+    save()
     for name, dims in cases:
         for pass_ in PASSES:
             where = {"size": name, "dims": list(dims), "pass": pass_}
@@ -260,24 +297,10 @@ def run(
             skipped += [{**where, **s} for s in skips]
             log(f"{name} {dims} {pass_}: " + "  ".join(
                 f"{r['contender']} {r['median_s'] * 1e6:.1f}us ({r['ratio']:.2f}x)" for r in records))
-    props = torch.cuda.get_device_properties(0)
-    return {
-        "schema": SCHEMA,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
-        "machine": {"gpu": props.name, "sm": f"{props.major}.{props.minor}", "sm_count": props.multi_processor_count,
-                    "platform": platform.platform()},
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
-                     "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
-                     "triton": triton.__version__},
-        "settings": {"tf32": _tf32_settings(),
-                     "dtype": "float32", "layers": 1, "repeats": repeats, "warmup": warmup, "min_time_s": min_time,
-                     "seed": seed, "contenders": list(CONTENDERS), "passes": list(PASSES)},
-        "floor_step_s": {str(h): s for h, s in floors.items()},
-        "elapsed_s": time.perf_counter() - start,
-        "results": results,
-        "skipped": skipped,
-    }
+            save()
+    result["complete"] = True
+    save()
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,17 +310,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5, help="interleaved rounds per case (default 5)")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls per contender (default 2)")
     p.add_argument("--min-time", type=float, default=0.005, help="seconds per sample at least (default 0.005)")
-    p.add_argument("--budget-s", type=float, default=240.0, help="skip the cases left after this many seconds")
+    p.add_argument("--budget-s", type=float, default=180.0, help="skip the cases left after this many seconds")
     p.add_argument("--quick", action="store_true", help="sizes A and B only, 3 rounds: a smoke test")
     args = p.parse_args(argv)
     cases = [(k, SIZES[k]) for k in ("A", "B")]
     if not args.quick:
         cases += [(f"sweep b{d[1]} h{d[3]}", d) for d in SWEEP] + [("C", SIZES["C"])]
-    result = run(cases, tf32=args.tf32 == "on", repeats=3 if args.quick else args.repeats, warmup=args.warmup,
-                 min_time=args.min_time, budget_s=args.budget_s)
+
+    def write(result: dict[str, Any]) -> None:
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(result, f, indent=1)
+
+    run(cases, tf32=args.tf32 == "on", repeats=3 if args.quick else args.repeats, warmup=args.warmup,
+        min_time=args.min_time, budget_s=args.budget_s, checkpoint=write)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
         print(f"wrote {args.json}")
     return 0
 
