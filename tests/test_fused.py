@@ -196,6 +196,8 @@ def test_is_supported_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
         assert dispatch.unsupported_reason(x, 257) == "hidden size must be at most 256 for the fused kernels, got 257"
         assert "got torch.int64" in str(dispatch.unsupported_reason(x.long(), 8))
         assert "packed sequences" in str(dispatch.unsupported_reason(x, 8, packed=True))
+        huge = torch.zeros(1, 1, 1).expand(2**24, 1, 1)  # 2**24 rows x 128 = 2**31 states: too many
+        assert "fewer than 2**31 state elements" in str(dispatch.unsupported_reason(huge, 128))
         monkeypatch.setenv("TRITON_INTERPRET", "0")
         assert "need a CUDA tensor" in str(dispatch.unsupported_reason(x, 8))
     else:

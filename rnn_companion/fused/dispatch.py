@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "MAX_ELEMENTS",
     "MAX_HIDDEN",
     "RNNSettings",
     "SUPPORTED_DTYPES",
@@ -34,6 +35,8 @@ _T = TypeVar("_T")
 
 #: The largest hidden size of the fused kernels (the same number as ``triton_elman.MAX_HIDDEN``).
 MAX_HIDDEN = 256
+#: The fused kernels address all states of a layer with 32-bit offsets: fewer elements than this.
+MAX_ELEMENTS = 2**31
 #: Floating point types of the fused path; 16-bit types accumulate in float32.
 SUPPORTED_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
@@ -57,9 +60,11 @@ def enabled() -> bool:
 def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> str | None:
     """Why the fused kernels cannot run a layer with input ``x`` and ``hidden_size``; None if they can.
 
-    They run CUDA tensors (or CPU tensors under ``TRITON_INTERPRET=1``), hidden sizes up to
-    :data:`MAX_HIDDEN`, the dtypes of :data:`SUPPORTED_DTYPES`, and sequences of equal length
-    (``packed=True`` means packed input with sequences of different lengths).
+    ``x`` is the layer's input, rows ``(R, I)`` or ``(T, B, I)``. The kernels run CUDA tensors
+    (or CPU tensors under ``TRITON_INTERPRET=1``), hidden sizes up to :data:`MAX_HIDDEN`, fewer
+    than :data:`MAX_ELEMENTS` state elements, the dtypes of :data:`SUPPORTED_DTYPES`, and
+    sequences of equal length (``packed=True`` means packed input with sequences of different
+    lengths).
     """
     if not triton_available():
         return "triton is not installed (pip install rnn-companion[gpu])"
@@ -67,6 +72,9 @@ def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> 
         return f"the fused kernels need a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {x.device}"
     if not 0 < hidden_size <= MAX_HIDDEN:
         return f"hidden size must be at most {MAX_HIDDEN} for the fused kernels, got {hidden_size}"
+    states = x.numel() // x.shape[-1] * hidden_size if x.dim() > 0 and x.shape[-1] > 0 else 0  # rows x H
+    if states >= MAX_ELEMENTS:
+        return f"the fused kernels take fewer than 2**31 state elements (32-bit offsets), got {states}"
     if x.dtype not in SUPPORTED_DTYPES:
         names = ", ".join(str(d) for d in SUPPORTED_DTYPES)
         return f"dtype must be one of {names} for the fused kernels, got {x.dtype}"

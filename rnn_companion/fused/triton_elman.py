@@ -28,6 +28,7 @@ setting in force at that moment decides how they run.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from typing import NamedTuple
@@ -38,12 +39,14 @@ import triton.language as tl
 from torch import Tensor
 
 __all__ = [
-    "MAX_HIDDEN", "LaunchConfig", "fused_layer_forward", "fused_layer_backward", "input_precision", "launch_config",
-    "matmul_allows_tf32",
+    "MAX_ELEMENTS", "MAX_HIDDEN", "LaunchConfig", "fused_layer_forward", "fused_layer_backward", "input_precision",
+    "launch_config", "matmul_allows_tf32",
 ]
 
 #: The largest hidden size the kernels accept: W_hh must fit on chip.
 MAX_HIDDEN = 256
+#: The kernels address a (T, B, H) tensor with 32-bit offsets: fewer elements than this.
+MAX_ELEMENTS = 2**31
 
 
 def _forward_kernel(
@@ -190,6 +193,16 @@ def launch_config(batch: int, hidden: int) -> LaunchConfig:
     return LaunchConfig(block_b, block_h, num_warps, True)
 
 
+def _device_guard(t: Tensor) -> contextlib.AbstractContextManager[object]:
+    """Triton launches on the current CUDA device: make it the tensor's."""
+    return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
+
+
+def _check_size(t: Tensor) -> None:
+    if t.numel() >= MAX_ELEMENTS:
+        raise ValueError(f"the fused kernels take fewer than 2**31 elements (32-bit offsets), got {t.numel()}")
+
+
 def _check(name: str, t: Tensor, shape: tuple[int, ...], like: Tensor) -> None:
     if tuple(t.shape) != shape or t.dtype != like.dtype or t.device != like.device:
         raise ValueError(
@@ -208,15 +221,19 @@ def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Ten
     steps, batch, hidden = xw.shape
     _check("h0", h0, (batch, hidden), xw)
     _check("w_hh", w_hh, (hidden, hidden), xw)
+    _check_size(xw)
     config = launch_config(batch, hidden)
     xw, h0, w_hh = xw.contiguous(), h0.contiguous(), w_hh.contiguous()
     out = torch.empty_like(xw)  # (T, B, H)
+    if out.numel() == 0:
+        return out
     forward, _ = _kernels(_interpreting())
-    forward[(triton.cdiv(batch, config.block_b),)](
-        xw, h0, w_hh, out, steps, batch, hidden,
-        BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
-        UPCAST=_upcast(xw.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
-    )
+    with _device_guard(xw):
+        forward[(triton.cdiv(batch, config.block_b),)](
+            xw, h0, w_hh, out, steps, batch, hidden,
+            BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
+            UPCAST=_upcast(xw.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
+        )
     return out
 
 
@@ -231,13 +248,17 @@ def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) ->
     steps, batch, hidden = out.shape
     _check("grad", grad, tuple(out.shape), out)
     _check("w_hh", w_hh, (hidden, hidden), out)
+    _check_size(out)
     config = launch_config(batch, hidden)
     grad, out, w_hh = grad.contiguous(), out.contiguous(), w_hh.contiguous()
     dz = torch.empty_like(out)
+    if dz.numel() == 0:
+        return dz
     _, backward = _kernels(_interpreting())
-    backward[(triton.cdiv(batch, config.block_b),)](
-        grad, out, w_hh, dz, steps, batch, hidden,
-        BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(out.dtype),
-        UPCAST=_upcast(out.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
-    )
+    with _device_guard(out):
+        backward[(triton.cdiv(batch, config.block_b),)](
+            grad, out, w_hh, dz, steps, batch, hidden,
+            BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(out.dtype),
+            UPCAST=_upcast(out.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
+        )
     return dz
