@@ -8,8 +8,9 @@ Forward: the input projection of all ``T * B`` rows is one GEMM (``addmm`` with 
 folded in), then one kernel launch runs all T steps. Backward: one kernel launch runs the
 recurrence ``dz_t = (dh_t + dz_{t+1} W_hh) * act'(h_t)`` over all steps in reverse, then every
 other gradient is one GEMM (or one sum) over all steps, as in :mod:`rnn_companion.elman`. The
-GEMMs are torch's, so they follow ``torch.backends.cuda.matmul.allow_tf32``; the kernels' own
-products use TF32 under the same flag (:func:`~rnn_companion.fused.triton_elman.input_precision`).
+GEMMs are torch's, so they follow torch's float32 matmul setting (``allow_tf32``,
+``set_float32_matmul_precision``); the kernels' own products use TF32 under the same setting
+(:func:`~rnn_companion.fused.triton_elman.input_precision`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,8 @@ __all__ = ["FusedElmanLayer", "fused_layer", "rnn_forward"]
 def _project(x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
     """The hoisted input projection, (T, B, I) -> (T, B, H): x W_ih^T + b_ih + b_hh."""
     rows = x.reshape(-1, x.shape[-1])  # (T * B, I)
-    if b_ih is None or b_hh is None:
-        xw = torch.mm(rows, w_ih.t())
-    else:
-        xw = torch.addmm(b_ih + b_hh, rows, w_ih.t())
+    bias = b_hh if b_ih is None else b_ih if b_hh is None else b_ih + b_hh  # (H,) or None
+    xw = torch.mm(rows, w_ih.t()) if bias is None else torch.addmm(bias, rows, w_ih.t())
     return xw.view(x.shape[0], x.shape[1], w_ih.shape[0])
 
 
@@ -43,8 +42,7 @@ class FusedElmanLayer(torch.autograd.Function):
     ) -> tuple[Tensor, Tensor]:
         out = fused_layer_forward(_project(x, w_ih, b_ih, b_hh), h0, w_hh, relu)
         ctx.save_for_backward(x, h0, w_ih, w_hh, out)
-        ctx.relu = relu  # type: ignore[attr-defined]
-        ctx.has_bias = b_ih is not None  # type: ignore[attr-defined]
+        ctx.relu = relu  # type: ignore[attr-defined]  # FunctionCtx declares no attributes
         ctx.set_materialize_grads(False)
         return out, out[-1].clone()
 
@@ -57,14 +55,15 @@ class FusedElmanLayer(torch.autograd.Function):
                 "the fused ElmanRNN path does not support double backward: its hand-written backward is "
                 "not differentiable (got create_graph=True); use torch.nn.RNN for higher-order gradients"
             )
-        x, h0, w_ih, w_hh, out = ctx.saved_tensors  # type: ignore[attr-defined]
+        x, h0, w_ih, w_hh, out = ctx.saved_tensors  # type: ignore[attr-defined]  # set by save_for_backward
         steps, batch, hidden = out.shape
-        grad = torch.zeros_like(out) if g_out is None else g_out.contiguous().clone()  # dL/dh_t, (T, B, H)
+        # dL/dh_t from above, (T, B, H), in a buffer we own
+        grad = torch.zeros_like(out) if g_out is None else g_out.clone(memory_format=torch.contiguous_format)
         if g_final is not None:
             grad[-1] += g_final
-        dz = fused_layer_backward(grad, out, w_hh, ctx.relu)  # type: ignore[attr-defined]  # (T, B, H)
+        dz = fused_layer_backward(grad, out, w_hh, ctx.relu)  # type: ignore[attr-defined]  # set in forward
         dz_rows = dz.view(steps * batch, hidden)  # (T * B, H)
-        need = ctx.needs_input_grad  # type: ignore[attr-defined]
+        need = ctx.needs_input_grad  # type: ignore[attr-defined]  # set by autograd
         dx = dh0 = dw_ih = dw_hh = db_ih = db_hh = None
         if need[0]:
             dx = dz_rows.mm(w_ih).view(steps, batch, -1)  # (T, B, I)
@@ -74,9 +73,10 @@ class FusedElmanLayer(torch.autograd.Function):
             dw_ih = dz_rows.t().mm(x.reshape(steps * batch, -1))  # (H, I): one GEMM over all steps
         if need[3]:  # sum_t dz_t^T h_{t-1}: one GEMM over steps 1.., plus step 0 with h0
             dw_hh = dz[1:].reshape(-1, hidden).t().mm(out[:-1].reshape(-1, hidden)).addmm_(dz[0].t(), h0)
-        if ctx.has_bias and (need[4] or need[5]):  # type: ignore[attr-defined]
-            db_ih = dz_rows.sum(0)
-            db_hh = db_ih.clone()  # two distinct tensors: .grad buffers must not alias
+        if need[4] or need[5]:  # False for an absent bias
+            db = dz_rows.sum(0)  # (H,)
+            db_ih = db if need[4] else None
+            db_hh = (db.clone() if need[4] else db) if need[5] else None  # .grad buffers must not alias
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
