@@ -3,9 +3,11 @@ Function, the dispatch hook and the CUDA-graph wrapper.
 
 The oracle is torch.nn.RNN on the CPU with the same weights (in the same dtype, and in float64
 for the 16-bit types). Without a CUDA device the kernels run under Triton's interpreter on CPU
-tensors: every test here runs with TRITON_INTERPRET=1 (set per test, so that other test modules
-in the same process are not affected; the kernels are jitted per interpreter setting). With a
-CUDA device, the real compiler runs them on the GPU (unless TRITON_INTERPRET is set already).
+tensors. Triton reads TRITON_INTERPRET twice: when it is first imported (its library functions,
+tl.sum and others, are decorated then) and when a kernel is jitted. So this module imports
+triton at collection with TRITON_INTERPRET=1 (then restores the variable, so that other test
+modules in the process are not affected), and every test here runs with it set. With a CUDA
+device, the real compiler runs the kernels on the GPU (unless TRITON_INTERPRET is set already).
 """
 
 from __future__ import annotations
@@ -23,9 +25,36 @@ from rnn_companion.fused import dispatch
 
 ON_GPU = torch.cuda.is_available() and not dispatch.interpreter_active()
 
+
+def _import_triton_interpreted() -> bool:
+    """Import triton with TRITON_INTERPRET=1 unless it is imported already; True if its library
+    functions are interpreted (the interpreter tests can run in this process)."""
+    if not dispatch.triton_available():
+        return False
+    if "triton" not in sys.modules:
+        before = os.environ.get("TRITON_INTERPRET")
+        os.environ["TRITON_INTERPRET"] = "1"
+        try:
+            import triton.language  # noqa: F401
+        finally:
+            if before is None:
+                del os.environ["TRITON_INTERPRET"]
+            else:
+                os.environ["TRITON_INTERPRET"] = before
+    import triton.language as tl
+    from triton.runtime.interpreter import InterpretedFunction
+
+    return isinstance(tl.sum, InterpretedFunction)
+
+
+INTERPRETER_READY = ON_GPU or _import_triton_interpreted()
+
 DEVICE = torch.device("cuda" if ON_GPU else "cpu")
 needs_triton = pytest.mark.skipif(
-    not dispatch.triton_available(), reason="triton is not installed (pip install rnn-companion[gpu], or triton==3.9.0)"
+    not dispatch.triton_available() or not INTERPRETER_READY,
+    reason="triton is not installed (pip install rnn-companion[gpu], or triton==3.9.0)"
+    if not dispatch.triton_available()
+    else "triton was imported before this module without TRITON_INTERPRET=1: run tests/test_fused.py on its own",
 )
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 pytestmark = pytest.mark.slow
@@ -248,6 +277,22 @@ def test_importing_the_package_does_not_import_triton() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+@needs_triton
+def test_interpreter_set_after_importing_triton_fails_with_a_clear_message() -> None:
+    code = (
+        "import os, torch, triton\n"
+        "os.environ['TRITON_INTERPRET'] = '1'\n"
+        "from rnn_companion.fused import fused_layer_forward\n"
+        "try:\n"
+        "    fused_layer_forward(torch.zeros(2, 1, 4), torch.zeros(1, 4), torch.zeros(4, 4), relu=False)\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert "must be set before triton is first imported" in done.stdout, done.stdout + done.stderr
 
 
 @needs_cuda

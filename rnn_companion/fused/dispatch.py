@@ -21,6 +21,7 @@ from torch import Tensor
 __all__ = [
     "MAX_ELEMENTS",
     "MAX_HIDDEN",
+    "MIN_CAPABILITY",
     "RNNSettings",
     "SUPPORTED_DTYPES",
     "enabled",
@@ -37,6 +38,8 @@ _T = TypeVar("_T")
 MAX_HIDDEN = 256
 #: The fused kernels address all states of a layer with 32-bit offsets: fewer elements than this.
 MAX_ELEMENTS = 2**31
+#: The oldest NVIDIA GPUs (compute capability) on which the fused kernels are used; older ones keep the loop.
+MIN_CAPABILITY = (8, 0)
 #: Floating point types of the fused path; 16-bit types accumulate in float32.
 SUPPORTED_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
@@ -60,8 +63,9 @@ def enabled() -> bool:
 def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> str | None:
     """Why the fused kernels cannot run a layer with input ``x`` and ``hidden_size``; None if they can.
 
-    ``x`` is the layer's input, rows ``(R, I)`` or ``(T, B, I)``. The kernels run CUDA tensors
-    (or CPU tensors under ``TRITON_INTERPRET=1``), hidden sizes up to :data:`MAX_HIDDEN`, fewer
+    ``x`` is the layer's input, rows ``(R, I)`` or ``(T, B, I)``. The kernels run CUDA tensors on
+    NVIDIA GPUs of compute capability :data:`MIN_CAPABILITY` or later (or CPU tensors under
+    ``TRITON_INTERPRET=1``), hidden sizes up to :data:`MAX_HIDDEN`, fewer
     than :data:`MAX_ELEMENTS` state elements, the dtypes of :data:`SUPPORTED_DTYPES`, and
     sequences of equal length (``packed=True`` means packed input with sequences of different
     lengths).
@@ -70,6 +74,10 @@ def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> 
         return "triton is not installed (pip install rnn-companion[gpu])"
     if x.device.type != "cuda" and not (x.device.type == "cpu" and interpreter_active()):
         return f"the fused kernels need a CUDA tensor (or TRITON_INTERPRET=1 on CPU), got device {x.device}"
+    if x.device.type == "cuda":
+        gpu_reason = _gpu_reason(x.device.index if x.device.index is not None else torch.cuda.current_device())
+        if gpu_reason is not None:
+            return gpu_reason
     if not 0 < hidden_size <= MAX_HIDDEN:
         return f"hidden size must be at most {MAX_HIDDEN} for the fused kernels, got {hidden_size}"
     states = x.numel() // x.shape[-1] * hidden_size if x.dim() > 0 and x.shape[-1] > 0 else 0  # rows x H
@@ -80,6 +88,18 @@ def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> 
         return f"dtype must be one of {names} for the fused kernels, got {x.dtype}"
     if packed:
         return "packed sequences of different lengths are not covered by the fused kernels"
+    return None
+
+
+@functools.cache
+def _gpu_reason(index: int) -> str | None:
+    """Why the fused kernels are not used on CUDA device ``index``; None if they are."""
+    if torch.version.hip is not None:
+        return "the fused kernels are enabled on NVIDIA GPUs only, got a ROCm build of torch"
+    capability = torch.cuda.get_device_capability(index)
+    if capability < MIN_CAPABILITY:
+        return (f"the fused kernels are enabled on GPUs of compute capability {MIN_CAPABILITY[0]}.{MIN_CAPABILITY[1]} "
+                f"or later, got {capability[0]}.{capability[1]}")
     return None
 
 

@@ -102,7 +102,7 @@ def _backward_kernel(
     grad_ptr += last
     out_ptr += last
     dz_ptr += last
-    dz_next = tl.zeros((BLOCK_B, BLOCK_H), dtype=dz_ptr.dtype.element_ty)  # dz_T = 0
+    dz_next = tl.full((BLOCK_B, BLOCK_H), 0.0, dtype=dz_ptr.dtype.element_ty)  # dz_T = 0
     for _ in range(T):
         if USE_DOT:  # (BLOCK_B, BLOCK_H), float32 or float64
             d = tl.dot(dz_next.to(w.dtype), w, input_precision=PRECISION)
@@ -124,7 +124,16 @@ def _backward_kernel(
 @functools.cache
 def _kernels(interpret: bool) -> tuple[triton.JITFunction, triton.JITFunction]:
     """The two kernels, jitted under the interpreter setting of the first call (cached per setting)."""
-    del interpret  # only the cache key: triton.jit reads TRITON_INTERPRET itself
+    if interpret:
+        from triton.runtime.interpreter import InterpretedFunction
+
+        # Triton decorates its own library functions (tl.sum, ...) when it is first imported,
+        # under the TRITON_INTERPRET of that moment; a kernel interpreted later cannot call them.
+        if not isinstance(tl.sum, InterpretedFunction):
+            raise RuntimeError(
+                "TRITON_INTERPRET=1 must be set before triton is first imported in the process "
+                "(triton was imported without it, so its library functions are compiled, not interpreted)"
+            )
     return triton.jit(_forward_kernel), triton.jit(_backward_kernel)
 
 
