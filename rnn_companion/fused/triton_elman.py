@@ -138,7 +138,11 @@ def _kernels(interpret: bool) -> tuple[triton.JITFunction, triton.JITFunction]:
 
 
 def _interpreting() -> bool:
-    return bool(triton.knobs.runtime.interpret)
+    """Whether triton.jit makes interpreted kernels now (``triton.knobs`` exists from Triton 3.3 on)."""
+    knobs = getattr(triton, "knobs", None)
+    if knobs is not None:
+        return bool(knobs.runtime.interpret)
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "on", "yes")
 
 
 def _upcast(dtype: torch.dtype, use_dot: bool) -> bool:
