@@ -134,10 +134,10 @@ def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 def test_one_layer_outputs_and_gradients_match_nn_rnn(
     dtype: torch.dtype, nonlinearity: str, seed: int, kernel: str
 ) -> None:
-    from rnn_companion.fused.triton_elman import launch_config
+    from rnn_companion.fused.triton_elman import launch_config, shared_budget
 
     steps, batch, inputs, hidden = CASES[seed]
-    assert launch_config(batch, hidden).use_dot == (kernel == "dot")
+    assert launch_config(batch, hidden, dtype, shared_budget(DEVICE)).use_dot == (kernel == "dot")
     expected, got = run_both(
         dtype, seed, steps=steps, batch=batch, inputs=inputs, hidden=hidden, nonlinearity=nonlinearity
     )
@@ -180,10 +180,13 @@ def test_kernels_compute_the_recurrence_and_its_backward(
     """The two launchers alone, against the recurrence written out in float64; the second case
     has several batch blocks (several programs) and a hidden size padded to 256."""
     from rnn_companion.fused import fused_layer_backward, fused_layer_forward
-    from rnn_companion.fused.triton_elman import launch_config
+    from rnn_companion.fused.triton_elman import dot_shared_bytes, launch_config, shared_budget
 
+    budget = shared_budget(DEVICE)
+    if kernel == "dot" and budget is not None and dot_shared_bytes(16, 256, torch.float64) > budget and hidden > 128:
+        pytest.skip(f"the tl.dot path does not fit in this GPU's shared memory at hidden {hidden} in float64")
     torch.manual_seed(11)
-    config = launch_config(batch, hidden)
+    config = launch_config(batch, hidden, torch.float64, budget)
     assert config.use_dot == (kernel == "dot") and (batch > config.block_b) == (batch == 20)
     xw = torch.randn(steps, batch, hidden, dtype=torch.float64)
     h0 = torch.randn(batch, hidden, dtype=torch.float64)
@@ -357,3 +360,53 @@ def test_rnn_forward_refuses_dropout_in_training_and_non_rnn_modules() -> None:
     assert_near(h_n, expected_h, TOL[torch.float32], "h_n")
     with pytest.raises(TypeError, match="'num_layers' is of type int, got None on Linear"):
         rnn_forward(nn.Linear(3, 4), x)
+
+
+AOT_COMPILE = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import torch, triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+from rnn_companion.fused import triton_elman as te
+
+budget = int(sys.argv[1])
+kernels = {"fwd": (triton.jit(te._forward_kernel), ["xw_ptr", "h0_ptr", "w_ptr", "out_ptr"]),
+           "bwd": (triton.jit(te._backward_kernel), ["grad_ptr", "out_ptr", "w_ptr", "dz_ptr"])}
+names = {torch.float32: "fp32", torch.float64: "fp64", torch.bfloat16: "bf16"}
+found = []
+for dtype, batch, hidden in [(torch.float32, 1, 32), (torch.float32, 32, 128), (torch.float32, 4, 256),
+                             (torch.float64, 16, 64), (torch.bfloat16, 2, 256)]:
+    cfg = te.launch_config(batch, hidden, dtype, budget)
+    for name, (kernel, pointers) in kernels.items():
+        signature = {p: "*" + names[dtype] for p in pointers} | {"T": "i32", "B": "i32", "H": "i32"}
+        constants = {"BLOCK_B": cfg.block_b, "BLOCK_H": cfg.block_h, "RELU": False, "PRECISION": "ieee",
+                     "UPCAST": dtype == torch.bfloat16 and not cfg.use_dot, "USE_DOT": cfg.use_dot}
+        signature |= {k: "constexpr" for k in constants}
+        compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=constants),
+                                  target=GPUTarget("cuda", 90, 32), options={"num_warps": cfg.num_warps})
+        found.append([str(dtype), batch, hidden, cfg.use_dot, name, compiled.metadata.shared,
+                      te.dot_shared_bytes(cfg.block_b, cfg.block_h, dtype)])
+print(json.dumps(found))
+"""
+
+
+@needs_triton
+@pytest.mark.skipif(ON_GPU, reason="on a GPU the kernels are compiled and run by the other tests")
+def test_kernels_compile_for_hopper_within_its_shared_memory() -> None:
+    """Triton compiles for sm_90 without a GPU (its own ptxas): every way of launching fits the
+    227 KB of shared memory one H100/H200 program may use, and the tl.dot estimate is not low."""
+    import json
+
+    budget = 232448 - 4096  # cudaDevAttrMaxSharedMemoryPerBlockOptin on sm_90, less shared_budget's margin
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    done = subprocess.run([sys.executable, "-c", AOT_COMPILE, str(budget)], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(found) == 10
+    assert {use_dot for _, _, _, use_dot, *_ in found} == {True, False}  # both ways compiled
+    for dtype, batch, hidden, use_dot, kernel, shared, estimate in found:
+        assert shared <= budget, (dtype, batch, hidden, kernel, shared)
+        if use_dot:
+            assert shared <= estimate, (dtype, batch, hidden, kernel, shared, estimate)

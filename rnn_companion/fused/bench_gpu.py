@@ -22,9 +22,9 @@ sets both) and recorded. Timing: CUDA events around ``number`` back-to-back call
 lasts at least ``min_time_s``); ``repeats`` rounds, each running every contender once in a
 shuffled order. ``ratio`` is the median over rounds of the contender's time divided by cuDNN's
 time in the same round. ``per_step_s`` is the median time divided by T, and ``vs_floor`` divides
-it by the floor: the measured time per step of a kernel that does nothing but one dependent
-``(16, H) x (H, H)`` product per step with ``W_hh`` held on chip (``floor_step_s``; batch 1 is
-padded to 16 rows, as in the fused kernels).
+it by the floor: the measured time per step of a Triton kernel that does nothing but one
+dependent ``H x H`` matrix-vector product per step with ``W_hh`` held on chip (in registers;
+``floor_step_s``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from torch import Tensor, nn  # noqa: E402
 from .cuda_graph import GraphedRNN  # noqa: E402
 from .dispatch import MAX_HIDDEN  # noqa: E402
 from .layer import rnn_forward  # noqa: E402
-from .triton_elman import launch_config, matmul_allows_tf32  # noqa: E402
+from .triton_elman import dot_shared_bytes, launch_config, matmul_allows_tf32, shared_budget  # noqa: E402
 
 __all__ = ["SIZES", "SWEEP", "main", "run"]
 
@@ -69,11 +69,11 @@ PASSES = ("fwd", "fwd_bwd")
 def _floor_kernel(w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, H: int, BLOCK_H: tl.constexpr) -> None:
     cols = tl.arange(0, BLOCK_H)
     ok = cols < H
-    w_t = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=ok[:, None] & ok[None, :], other=0.0)
-    h = tl.full((16, BLOCK_H), 0.01, dtype=tl.float32)
-    for _ in range(T):  # one dependent product per step, nothing else
-        h = tl.dot(h, w_t, input_precision="ieee")
-    tl.store(out_ptr + tl.arange(0, 16)[:, None] * BLOCK_H + cols[None, :], h)
+    w = tl.load(w_ptr + cols[:, None] * H + cols[None, :], mask=ok[:, None] & ok[None, :], other=0.0)  # on chip
+    h = tl.full((BLOCK_H,), 0.01, dtype=tl.float32)
+    for _ in range(T):  # one dependent matrix-vector product per step, nothing else
+        h = tl.sum(w * h[None, :], axis=1)
+    tl.store(out_ptr + cols, h)
 
 
 def _time(fn: Callable[[], object], number: int) -> float:
@@ -94,7 +94,7 @@ def measure_floor(hidden: int, steps: int = 1000) -> float:
     kernel = triton.jit(_floor_kernel)
     block_h = max(16, triton.next_power_of_2(hidden))
     w = torch.randn(hidden, hidden, device="cuda") * (0.5 / math.sqrt(hidden))
-    out = torch.empty(16, block_h, device="cuda")
+    out = torch.empty(block_h, device="cuda")
     warps = launch_config(1, hidden).num_warps
 
     def launch() -> None:
@@ -125,8 +125,10 @@ def _contenders(ref: nn.RNN, elman: nn.Module, x: Tensor, gout: Tensor, pass_: s
     fns: dict[str, Callable[[], Tensor]] = {}
     for name, call in calls.items():
         fns[name] = _one_pass(call, modules[name], gout, pass_)
-    if "fused" in calls and not launch_config(x.shape[1], ref.hidden_size).use_dot:  # also time the tl.dot way
-        fns["fused_dot"] = _forcing_dot(fns["fused"])
+    budget = shared_budget(x.device)
+    chosen = launch_config(x.shape[1], ref.hidden_size, x.dtype, budget)
+    if "fused" in calls and not chosen.use_dot and dot_shared_bytes(16, chosen.block_h, x.dtype) <= (budget or 0):
+        fns["fused_dot"] = _forcing_dot(fns["fused"])  # also time the tl.dot way where it fits
     return fns
 
 
@@ -206,7 +208,7 @@ def run_case(
             "per_step_s": per_step, "vs_floor": None if floor_step is None else per_step / floor_step,
             "max_abs_diff": float((outputs[name] - expected).abs().max()),
             "kernel": None if not name.startswith("fused") else "dot" if name == "fused_dot" else
-            ("dot" if launch_config(batch, hidden).use_dot else "reduce"),
+            ("dot" if launch_config(batch, hidden, x.dtype, shared_budget(x.device)).use_dot else "reduce"),
         })
     return records, skipped
 

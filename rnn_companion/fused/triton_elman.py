@@ -40,7 +40,7 @@ from torch import Tensor
 
 __all__ = [
     "MAX_ELEMENTS", "MAX_HIDDEN", "LaunchConfig", "fused_layer_forward", "fused_layer_backward", "input_precision",
-    "launch_config", "matmul_allows_tf32",
+    "dot_shared_bytes", "launch_config", "matmul_allows_tf32", "shared_budget",
 ]
 
 #: The largest hidden size the kernels accept: W_hh must fit on chip.
@@ -59,17 +59,22 @@ def _forward_kernel(
     col_ok = cols < H
     mask = (rows < B)[:, None] & col_ok[None, :]  # (BLOCK_B, BLOCK_H)
     tile = rows[:, None] * H + cols[None, :]  # offsets of this block within one (B, H) step
-    # W_hh^T, (BLOCK_H, BLOCK_H): w_t[k, j] = W_hh[j, k]; loaded once, held for all steps
-    w_t = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=col_ok[:, None] & col_ok[None, :], other=0.0)
+    w_ok = col_ok[:, None] & col_ok[None, :]
+    # the weights, (BLOCK_H, BLOCK_H), loaded once and held for all steps: for tl.dot W_hh^T,
+    # w[k, j] = W_hh[j, k]; for the broadcast path W_hh itself, w[j, k] (no transposed copy)
+    if USE_DOT:
+        w = tl.load(w_ptr + cols[None, :] * H + cols[:, None], mask=w_ok, other=0.0)
+    else:
+        w = tl.load(w_ptr + cols[:, None] * H + cols[None, :], mask=w_ok, other=0.0)
     if UPCAST:  # 16-bit weights, float32 copies (see _upcast): the products are exact either way
-        w_t = w_t.to(tl.float32)
+        w = w.to(tl.float32)
     h = tl.load(h0_ptr + tile, mask=mask, other=0.0)  # (BLOCK_B, BLOCK_H), zero in the padding
     step = B * H
     for _ in range(T):
         if USE_DOT:  # float32 (float64 for float64 input)
-            z = tl.dot(h.to(w_t.dtype), w_t, input_precision=PRECISION)
-        else:  # small batch blocks: broadcast products (BLOCK_B, k, j), summed over k
-            z = tl.sum(h.to(w_t.dtype)[:, :, None] * w_t[None, :, :], axis=1)
+            z = tl.dot(h.to(w.dtype), w, input_precision=PRECISION)
+        else:  # broadcast products (BLOCK_B, j, k), summed over k
+            z = tl.sum(h.to(w.dtype)[:, None, :] * w[None, :, :], axis=2)
         z += tl.load(xw_ptr + tile, mask=mask, other=0.0).to(z.dtype)
         if RELU:
             y = tl.maximum(z, 0.0)
@@ -183,14 +188,33 @@ class LaunchConfig(NamedTuple):
     use_dot: bool  # tl.dot, or broadcast products summed with tl.sum
 
 
-def launch_config(batch: int, hidden: int) -> LaunchConfig:
-    """How to launch the kernels for a batch and hidden size (a first guess, not tuned on a GPU).
+def dot_shared_bytes(block_b: int, block_h: int, dtype: torch.dtype) -> int:
+    """Shared memory the tl.dot path takes: the weights and one state block as dot operands
+    (this formula matched what Triton 3.9 compiled for sm_90 in float32, float64 and bfloat16)."""
+    operand = {torch.float64: 8, torch.float32: 4}.get(dtype, 2)
+    return (block_h * block_h + block_b * block_h) * operand
 
-    Two ways to form the per-step product: ``tl.dot`` needs blocks of at least 16 rows, which
-    pads a batch of 1 to 16; the broadcast path (``tl.sum`` over a (BLOCK_B, H, H) product)
-    takes any block but holds that product in registers, so it is chosen only for batches up to
-    4 with ``BLOCK_B * BLOCK_H**2 <= 16384``. ``RNN_COMPANION_FUSED_KERNEL=dot`` or ``=reduce``
-    forces one way (for benchmarks and tests). Small hidden sizes take larger batch blocks.
+
+def shared_budget(device: torch.device) -> int | None:
+    """Bytes of shared memory one program may use on ``device``; None where there is no limit (CPU)."""
+    if device.type != "cuda":
+        return None
+    props = torch.cuda.get_device_properties(device)
+    return int(getattr(props, "shared_memory_per_block_optin", 99 * 1024)) - 4096  # room for Triton's scratch
+
+
+def launch_config(
+    batch: int, hidden: int, dtype: torch.dtype = torch.float32, budget: int | None = None,
+) -> LaunchConfig:
+    """How to launch the kernels (a first guess, not tuned on a GPU).
+
+    Two ways to form the per-step product. ``tl.dot`` takes blocks of at least 16 rows (a batch
+    of 1 is padded to 16) and holds its operands in shared memory, so it is used only where
+    :func:`dot_shared_bytes` fits the ``budget`` (None: no limit). The broadcast path (``tl.sum``
+    over a (BLOCK_B, H, H) product) takes any block and holds the weights in registers; it is
+    chosen for batches up to 4 with ``BLOCK_B * BLOCK_H**2 <= 16384``, and wherever tl.dot does
+    not fit (e.g. float32 at H = 256 on one SM's 227 KB), one or a few batch entries per program.
+    ``RNN_COMPANION_FUSED_KERNEL=dot`` or ``=reduce`` forces one way (for benchmarks and tests).
     """
     if not 0 < hidden <= MAX_HIDDEN:
         raise ValueError(f"hidden size must be in 1..{MAX_HIDDEN} for the fused kernel, got {hidden}")
@@ -199,10 +223,20 @@ def launch_config(batch: int, hidden: int) -> LaunchConfig:
     choice = os.environ.get("RNN_COMPANION_FUSED_KERNEL", "auto")
     if choice not in ("auto", "dot", "reduce"):
         raise ValueError(f"RNN_COMPANION_FUSED_KERNEL must be auto, dot or reduce, got {choice!r}")
-    small = min(triton.next_power_of_2(batch), 4)
-    if choice == "reduce" or (choice == "auto" and batch <= 4 and small * block_h * block_h <= 16384):
-        return LaunchConfig(max(1, min(small, 16384 // (block_h * block_h))), block_h, num_warps, False)
     block_b = 16 if block_h >= 128 else min(64, max(16, triton.next_power_of_2(batch)))
+    while budget is not None and block_b > 16 and dot_shared_bytes(block_b, block_h, dtype) > budget:
+        block_b //= 2
+    fits = budget is None or dot_shared_bytes(block_b, block_h, dtype) <= budget
+    small = min(triton.next_power_of_2(batch), 4)
+    if choice == "dot":
+        if not fits:
+            raise ValueError(
+                f"the tl.dot path needs {dot_shared_bytes(block_b, block_h, dtype)} bytes of shared memory "
+                f"for hidden {hidden} in {dtype}, more than the {budget} available"
+            )
+        return LaunchConfig(block_b, block_h, num_warps, True)
+    if choice == "reduce" or not fits or (batch <= 4 and small * block_h * block_h <= 16384):
+        return LaunchConfig(max(1, min(small, 16384 // (block_h * block_h))), block_h, num_warps, False)
     return LaunchConfig(block_b, block_h, num_warps, True)
 
 
@@ -235,7 +269,7 @@ def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Ten
     _check("h0", h0, (batch, hidden), xw)
     _check("w_hh", w_hh, (hidden, hidden), xw)
     _check_size(xw)
-    config = launch_config(batch, hidden)
+    config = launch_config(batch, hidden, xw.dtype, shared_budget(xw.device))
     xw, h0, w_hh = xw.contiguous(), h0.contiguous(), w_hh.contiguous()
     out = torch.empty_like(xw)  # (T, B, H)
     if out.numel() == 0:
@@ -262,7 +296,7 @@ def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) ->
     _check("grad", grad, tuple(out.shape), out)
     _check("w_hh", w_hh, (hidden, hidden), out)
     _check_size(out)
-    config = launch_config(batch, hidden)
+    config = launch_config(batch, hidden, out.dtype, shared_budget(out.device))
     grad, out, w_hh = grad.contiguous(), out.contiguous(), w_hh.contiguous()
     dz = torch.empty_like(out)
     if dz.numel() == 0:
