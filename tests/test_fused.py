@@ -163,7 +163,7 @@ def test_two_layers_bidirectional_batch_first_without_bias(dtype: torch.dtype) -
 @needs_triton
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bfloat16", "float16"])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_16_bit_types_accumulate_in_float32(dtype: torch.dtype, nonlinearity: str) -> None:
+def test_16_bit_types_accumulate_in_float32(dtype: torch.dtype, nonlinearity: str, kernel: str) -> None:
     """Against a float64 oracle with the same (rounded) weights and inputs; the results stay in
     the 16-bit type, and the tolerance covers rounding the states to it at every step."""
     expected, got = run_both(dtype, 3, steps=6, batch=2, inputs=8, hidden=32, nonlinearity=nonlinearity)

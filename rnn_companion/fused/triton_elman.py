@@ -12,14 +12,15 @@ sequential part, one dependent product per step::
     backward  dz_t = (dh_t + dz_{t+1} W_hh) * act'(h_t)              t = T-1 .. 0
 
 Each kernel is one launch with one program per block of ``BLOCK_B`` batch entries; the
-program loads ``W_hh`` (zero-padded to ``BLOCK_H x BLOCK_H``) once, keeps it on chip (in
-registers; the compiler may spill part of it to local memory at ``H = 256`` in float32) and
-loops over all steps, carrying ``h`` (or ``dz``) in registers. Batch blocks are independent, so
-the programs never synchronise. The per-step product is a ``tl.dot`` (blocks of 16 rows or
-more) or, for small batches, broadcast products summed with ``tl.sum`` (see
-:func:`launch_config`). Both accumulate in float32 for float32, bfloat16 and float16 inputs and
-in float64 for float64; ``tl.dot`` uses ``input_precision`` "ieee" unless the caller allows
-"tf32" (see :func:`input_precision`); the broadcast path is always full precision.
+program loads ``W_hh`` (zero-padded to ``BLOCK_H x BLOCK_H``) once, keeps it on chip and loops
+over all steps, carrying ``h`` (or ``dz``) in registers. Batch blocks are independent, so the
+programs never synchronise. The per-step product is either a ``tl.dot`` (blocks of 16 rows or
+more; Triton keeps its operands in shared memory) or broadcast products summed with ``tl.sum``
+(any block; the weights in registers, which may spill at H = 256); :func:`launch_config` picks
+one from the batch, the hidden size and the shared memory of the GPU. Both accumulate in
+float32 for float32, bfloat16 and float16 inputs and in float64 for float64; ``tl.dot`` uses
+``input_precision`` "ieee" unless torch's matmul setting allows "tf32" (see
+:func:`input_precision`); the broadcast path is always full precision.
 
 Triton is imported by this module; import it only when a CUDA tensor (or the interpreter,
 ``TRITON_INTERPRET=1``) needs it. The kernels are jitted on first use, so the interpreter
