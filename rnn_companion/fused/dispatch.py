@@ -151,11 +151,13 @@ def maybe_fused_forward(
     argument, or None (the caller then runs its own loop) when :func:`enabled` is off, the
     sequences differ in length, or :func:`is_supported` says no.
     """
-    hidden = w_hh.shape[0]
-    if not enabled() or not sizes or not is_supported(x, hidden, packed=min(sizes) != max(sizes)):
+    if x.device.type != "cuda" and not interpreter_active():  # the common CPU case, decided in O(1)
+        return None
+    # step sizes never grow (PackedSequence.batch_sizes), so sequences are equal iff first == last
+    if not sizes or not enabled() or not is_supported(x, w_hh.shape[0], packed=sizes[0] != sizes[-1]):
         return None
     from .layer import fused_layer  # imports triton
 
     steps, batch = len(sizes), sizes[0]
     out, h_n = fused_layer(x.reshape(steps, batch, x.shape[-1]), h0, w_ih, w_hh, b_ih, b_hh, relu)
-    return out.view(steps * batch, hidden), h_n
+    return out.view(steps * batch, w_hh.shape[0]), h_n
