@@ -151,7 +151,7 @@ def maybe_fused_forward(
     argument, or None (the caller then runs its own loop) when :func:`enabled` is off, the
     sequences differ in length, or :func:`is_supported` says no.
     """
-    if x.device.type != "cuda" and not interpreter_active():  # the common CPU case, decided in O(1)
+    if not x.is_cuda and not interpreter_active():  # the common CPU case, decided in O(1)
         return None
     # step sizes never grow (PackedSequence.batch_sizes), so sequences are equal iff first == last
     if not sizes or not enabled() or not is_supported(x, w_hh.shape[0], packed=sizes[0] != sizes[-1]):
