@@ -42,18 +42,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-os.environ["RNN_COMPANION_FUSED"] = "0"  # ElmanRNN runs its own loop; the fused contender is called directly
-os.environ.pop("RNN_COMPANION_FUSED_KERNEL", None)  # "fused" takes launch_config's choice
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor, nn
 
-import torch  # noqa: E402
-import triton  # noqa: E402
-import triton.language as tl  # noqa: E402
-from torch import Tensor, nn  # noqa: E402
-
-from .cuda_graph import GraphedRNN  # noqa: E402
-from .dispatch import MAX_HIDDEN  # noqa: E402
-from .layer import rnn_forward  # noqa: E402
-from .triton_elman import dot_shared_bytes, launch_config, matmul_allows_tf32, shared_budget  # noqa: E402
+from .cuda_graph import GraphedRNN
+from .dispatch import MAX_HIDDEN
+from .layer import rnn_forward
+from .triton_elman import dot_shared_bytes, launch_config, matmul_allows_tf32, shared_budget
 
 __all__ = ["SIZES", "SWEEP", "main", "run"]
 
@@ -238,6 +235,8 @@ def run(
     """
     if not torch.cuda.is_available():
         raise RuntimeError("bench_gpu needs a CUDA device; torch.cuda.is_available() is False")
+    os.environ["RNN_COMPANION_FUSED"] = "0"  # ElmanRNN runs its own loop; the fused contender is called directly
+    os.environ.pop("RNN_COMPANION_FUSED_KERNEL", None)  # "fused" takes launch_config's choice
     torch.backends.cuda.matmul.allow_tf32 = tf32  # the legacy API only: it and the new one must not be mixed
     torch.backends.cudnn.allow_tf32 = tf32
     log(f"TF32: {_tf32_settings()}")
