@@ -122,10 +122,11 @@ def _contenders(ref: nn.RNN, elman: nn.Module, x: Tensor, gout: Tensor, pass_: s
     fns: dict[str, Callable[[], Tensor]] = {}
     for name, call in calls.items():
         fns[name] = _one_pass(call, modules[name], gout, pass_)
-    budget = shared_budget(x.device)
-    chosen = launch_config(x.shape[1], ref.hidden_size, x.dtype, budget)
-    if "fused" in calls and not chosen.use_dot and dot_shared_bytes(16, chosen.block_h, x.dtype) <= (budget or 0):
-        fns["fused_dot"] = _forcing_dot(fns["fused"])  # also time the tl.dot way where it fits
+    if "fused" in calls:
+        budget = shared_budget(x.device)
+        chosen = launch_config(x.shape[1], ref.hidden_size, x.dtype, budget)
+        if not chosen.use_dot and dot_shared_bytes(16, chosen.block_h, x.dtype) <= (budget or 0):
+            fns["fused_dot"] = _forcing_dot(fns["fused"])  # also time the tl.dot way where it fits
     return fns
 
 
@@ -161,6 +162,15 @@ def _one_pass(
         return out
 
     return fwd_bwd
+
+
+def _kernel_label(contender: str, batch: int, hidden: int, x: Tensor) -> str | None:
+    """How a fused contender forms its per-step product ("dot" or "reduce"); None for the others."""
+    if contender == "fused_dot":
+        return "dot"
+    if contender != "fused":
+        return None
+    return "dot" if launch_config(batch, hidden, x.dtype, shared_budget(x.device)).use_dot else "reduce"
 
 
 def run_case(
@@ -204,8 +214,7 @@ def run_case(
             "ratio": statistics.median(ratios), "ratio_of_medians": median / statistics.median(times["cudnn"]),
             "per_step_s": per_step, "vs_floor": None if floor_step is None else per_step / floor_step,
             "max_abs_diff": float((outputs[name] - expected).abs().max()),
-            "kernel": None if not name.startswith("fused") else "dot" if name == "fused_dot" else
-            ("dot" if launch_config(batch, hidden, x.dtype, shared_budget(x.device)).use_dot else "reduce"),
+            "kernel": _kernel_label(name, batch, hidden, x),
         })
     return records, skipped
 
