@@ -410,3 +410,35 @@ def test_kernels_compile_for_hopper_within_its_shared_memory() -> None:
         assert shared <= budget, (dtype, batch, hidden, kernel, shared)
         if use_dot:
             assert shared <= estimate, (dtype, batch, hidden, kernel, shared, estimate)
+
+
+@needs_triton
+@pytest.mark.skipif(ON_GPU, reason="on a GPU, .ci/gpu-fused-check runs the benchmark itself")
+def test_gpu_benchmark_code_runs_on_cpu_and_records_every_contender(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A smoke test of bench_gpu's own code (no timing is checked): the interpreter stands in
+    for the GPU; a size above the kernels' limit records the fused contender as skipped."""
+    from rnn_companion.fused import bench_gpu
+
+    monkeypatch.setenv("RNN_COMPANION_FUSED", "1")  # run() turns the hook off; monkeypatch restores it
+    monkeypatch.delenv("RNN_COMPANION_FUSED_KERNEL", raising=False)
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    saved: list[int] = []
+    try:
+        result = bench_gpu.run([("tiny", (3, 2, 3, 8)), ("big", (2, 1, 2, 260))], tf32=False, repeats=2, warmup=0,
+                               min_time=0.0, budget_s=600, device="cpu", log=lambda line: None,
+                               checkpoint=lambda r: saved.append(len(r["results"])))
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+    assert result["complete"] and saved[-1] == len(result["results"])
+    assert result["settings"]["tf32"]["cuda_matmul_allow_tf32"] is False
+    found = {(r["size"], r["pass"], r["contender"]) for r in result["results"]}
+    for pass_ in ("fwd", "fwd_bwd"):
+        assert {c for s, p, c in found if (s, p) == ("tiny", pass_)} == {"cudnn", "nocudnn", "elman_loop", "fused"}
+        assert {c for s, p, c in found if (s, p) == ("big", pass_)} == {"cudnn", "nocudnn", "elman_loop"}
+    for r in result["results"]:
+        assert r["max_abs_diff"] < 1e-5, r  # every contender computes the same forward
+        assert len(r["times_s"]) == 2 and r["ratio"] > 0
+        assert r["kernel"] == ("reduce" if r["contender"] == "fused" else None)
+    reasons = {(s["size"], s["contender"]): s["reason"] for s in result["skipped"]}
+    assert reasons[("big", "fused")] == "hidden 260 > 256"
+    assert reasons[("tiny", "cuda_graph")] == "CUDA graphs need CUDA, got cpu"

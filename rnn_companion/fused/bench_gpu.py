@@ -73,8 +73,14 @@ def _floor_kernel(w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, H: int, BLOCK_H:
     tl.store(out_ptr + cols, h)
 
 
-def _time(fn: Callable[[], object], number: int) -> float:
-    """Seconds per call of ``number`` back-to-back calls, between two CUDA events."""
+def _time(fn: Callable[[], object], number: int, device: str = "cuda") -> float:
+    """Seconds per call of ``number`` back-to-back calls, between two CUDA events (on ``cpu``,
+    the smoke test's device, by the wall clock)."""
+    if device == "cpu":
+        start_s = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - start_s) / number
     torch.cuda.synchronize()
     start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]  # untyped in torch
     end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
@@ -115,8 +121,9 @@ def _contenders(ref: nn.RNN, elman: nn.Module, x: Tensor, gout: Tensor, pass_: s
             return out, h_n
 
     calls["nocudnn"] = nocudnn
-    graph = GraphedRNN(elman, x, train=pass_ == "fwd_bwd")
-    calls["cuda_graph"] = lambda: graph(x)
+    if x.is_cuda:
+        graph = GraphedRNN(elman, x, train=pass_ == "fwd_bwd")
+        calls["cuda_graph"] = lambda: graph(x)
     if ref.hidden_size <= MAX_HIDDEN:
         calls["fused"] = lambda: rnn_forward(ref, x)
     fns: dict[str, Callable[[], Tensor]] = {}
@@ -175,34 +182,37 @@ def _kernel_label(contender: str, batch: int, hidden: int, x: Tensor) -> str | N
 
 def run_case(
     dims: tuple[int, int, int, int], pass_: str, *, repeats: int, warmup: int, min_time: float, seed: int,
-    floor_step: float | None,
+    floor_step: float | None, device: str = "cuda",
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Time every contender on one size and pass; return records and skips."""
     from rnn_companion.elman import ElmanRNN
 
     steps, batch, inputs, hidden = dims
     torch.manual_seed(seed)
-    ref = nn.RNN(inputs, hidden).cuda()
-    elman = ElmanRNN(inputs, hidden).cuda()
+    ref = nn.RNN(inputs, hidden).to(device)
+    elman = ElmanRNN(inputs, hidden).to(device)
     elman.load_state_dict(ref.state_dict())
-    x = torch.randn(steps, batch, inputs, device="cuda")
-    gout = torch.randn(steps, batch, hidden, device="cuda")
+    x = torch.randn(steps, batch, inputs, device=device)
+    gout = torch.randn(steps, batch, hidden, device=device)
     fns = _contenders(ref, elman, x, gout, pass_)
     skipped = [] if "fused" in fns else [{"contender": "fused", "reason": f"hidden {hidden} > {MAX_HIDDEN}"}]
+    if "cuda_graph" not in fns:
+        skipped.append({"contender": "cuda_graph", "reason": f"CUDA graphs need CUDA, got {device}"})
     with torch.no_grad():
         expected = ref(x)[0].clone()
     outputs = {name: fn().detach().clone() for name, fn in fns.items()}  # also the first warm-up (compiles Triton)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
-    number = {name: max(1, min(1000, math.ceil(min_time / max(_time(fn, 1), 1e-7)))) for name, fn in fns.items()}
+    number = {name: max(1, min(1000, math.ceil(min_time / max(_time(fn, 1, device), 1e-7))))
+              for name, fn in fns.items()}
     times: dict[str, list[float]] = {name: [] for name in fns}
     order = list(fns)
     rng = random.Random(seed)
     for _ in range(repeats):
         rng.shuffle(order)
         for name in order:
-            times[name].append(_time(fns[name], number[name]))
+            times[name].append(_time(fns[name], number[name], device))
     records = []
     for name, samples in times.items():
         median = statistics.median(samples)
@@ -235,14 +245,15 @@ def _tf32_settings() -> dict[str, object]:
 def run(
     cases: Sequence[tuple[str, tuple[int, int, int, int]]], *, tf32: bool, repeats: int, warmup: int,
     min_time: float, budget_s: float, seed: int = 0, log: Callable[[str], None] = print,
-    checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None, device: str = "cuda",
 ) -> dict[str, Any]:
     """Run every case and pass (until ``budget_s`` seconds have passed) and return the JSON object.
 
     ``checkpoint`` receives the object so far after the floors and after every case (so that a
-    run stopped from outside still leaves its finished cases).
+    run stopped from outside still leaves its finished cases). ``device="cpu"`` is for a smoke
+    test of this code only (under ``TRITON_INTERPRET=1``): wall-clock times, no CUDA graph, no floor.
     """
-    if not torch.cuda.is_available():
+    if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("bench_gpu needs a CUDA device; torch.cuda.is_available() is False")
     os.environ["RNN_COMPANION_FUSED"] = "0"  # ElmanRNN runs its own loop; the fused contender is called directly
     os.environ.pop("RNN_COMPANION_FUSED_KERNEL", None)  # "fused" takes launch_config's choice
@@ -250,7 +261,7 @@ def run(
     torch.backends.cudnn.allow_tf32 = tf32
     log(f"TF32: {_tf32_settings()}")
     start = time.perf_counter()
-    props = torch.cuda.get_device_properties(0)
+    gpu = torch.cuda.get_device_properties(0) if device == "cuda" else None
     floors: dict[int, float] = {}
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -258,12 +269,12 @@ def run(
         "schema": SCHEMA,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
-        "machine": {"gpu": props.name, "sm": f"{props.major}.{props.minor}", "sm_count": props.multi_processor_count,
-                    "platform": platform.platform()},
+        "machine": {"gpu": gpu.name if gpu else None, "sm": f"{gpu.major}.{gpu.minor}" if gpu else None,
+                    "sm_count": gpu.multi_processor_count if gpu else None, "platform": platform.platform()},
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
                      "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
                      "triton": triton.__version__},
-        "settings": {"tf32": _tf32_settings(), "dtype": "float32", "layers": 1, "repeats": repeats,
+        "settings": {"device": device, "tf32": _tf32_settings(), "dtype": "float32", "layers": 1, "repeats": repeats,
                      "warmup": warmup, "min_time_s": min_time, "seed": seed, "budget_s": budget_s,
                      "contenders": list(CONTENDERS), "passes": list(PASSES)},
         "floor_step_s": {},
@@ -279,7 +290,7 @@ def run(
         if checkpoint is not None:
             checkpoint(result)
 
-    for hidden in sorted({d[3] for _, d in cases if d[3] <= MAX_HIDDEN}):
+    for hidden in sorted({d[3] for _, d in cases if d[3] <= MAX_HIDDEN and device == "cuda"}):
         try:
             floors[hidden] = measure_floor(hidden)
         except Exception as error:  # recorded and printed: the cases still run, without vs_floor
@@ -296,7 +307,7 @@ def run(
                 continue
             try:
                 records, skips = run_case(dims, pass_, repeats=repeats, warmup=warmup, min_time=min_time,
-                                          seed=seed, floor_step=floors.get(dims[3]))
+                                          seed=seed, floor_step=floors.get(dims[3]), device=device)
             except Exception as error:  # recorded and printed, never hidden: one failing case must not end the run
                 skipped.append({**where, "contender": "*", "reason": f"{type(error).__name__}: {error}"})
                 log(f"{name} {dims} {pass_}: FAILED {type(error).__name__}: {error}")
