@@ -66,6 +66,7 @@ def _interpreter_without_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv("TRITON_INTERPRET", "1")  # read when a kernel is jitted and by dispatch
     yield
 
+
 # max |got - expected| <= TOL * max(1, max |expected|), per dtype of the fused run
 TOL = {torch.float32: 1e-5, torch.float64: 1e-12, torch.bfloat16: 5e-2, torch.float16: 5e-3}
 Tensor = torch.Tensor
