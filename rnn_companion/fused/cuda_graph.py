@@ -71,18 +71,22 @@ class GraphedRNN:
         self.train = train
         static_x = torch.zeros_like(sample).requires_grad_(sample.requires_grad)
         static_hx = torch.zeros(self.hx_shape, dtype=sample.dtype, device=sample.device)
-        if train:
+        with torch.cuda.device(sample.device):  # graphs are captured on the current device
+            self._capture(module, static_x, static_hx, warmup)
+
+    def _capture(self, module: nn.Module, static_x: Tensor, static_hx: Tensor, warmup: int) -> None:
+        if self.train:
             graphed = torch.cuda.make_graphed_callables(
                 _Forward(module), (static_x, static_hx), num_warmup_iters=warmup
             )
             self._graphed = cast(Callable[[Tensor, Tensor], tuple[Tensor, Tensor]], graphed)
             return
-        side = torch.cuda.Stream(device=sample.device)  # type: ignore[no-untyped-call]  # untyped in torch
-        side.wait_stream(torch.cuda.current_stream(sample.device))
+        side = torch.cuda.Stream()  # type: ignore[no-untyped-call]  # untyped in torch
+        side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side), torch.no_grad():
             for _ in range(warmup):
                 module(static_x, static_hx)
-        torch.cuda.current_stream(sample.device).wait_stream(side)
+        torch.cuda.current_stream().wait_stream(side)
         self._graph = torch.cuda.CUDAGraph()
         with torch.no_grad(), torch.cuda.graph(self._graph):
             out, h_n = module(static_x, static_hx)
