@@ -1,0 +1,71 @@
+"""A fused GPU path for Elman RNNs: Triton kernels that run all time steps in one launch.
+
+* :mod:`~rnn_companion.fused.dispatch` (no Triton import): :func:`is_supported`,
+  :func:`unsupported_reason` and the hook :func:`maybe_fused_forward` that
+  :class:`~rnn_companion.elman.ElmanRNN` calls per layer and direction;
+* :mod:`~rnn_companion.fused.triton_elman`: the forward and backward kernels and their
+  launchers :func:`fused_layer_forward` and :func:`fused_layer_backward`;
+* :mod:`~rnn_companion.fused.layer`: :class:`FusedElmanLayer`, the differentiable layer, and
+  :func:`rnn_forward`, a whole :class:`torch.nn.RNN` on the fused path;
+* :mod:`~rnn_companion.fused.cuda_graph`: the per-step loop captured in a CUDA graph;
+* :mod:`~rnn_companion.fused.bench_gpu`: the like-for-like GPU benchmark.
+
+Triton is optional (``pip install rnn-companion[gpu]``) and imported lazily: importing this
+package imports only :mod:`~rnn_companion.fused.dispatch`; Triton is loaded when a name from
+``triton_elman`` or ``layer`` is first used, i.e. when a CUDA tensor (or the interpreter,
+``TRITON_INTERPRET=1``) meets the fused path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .dispatch import (
+    MAX_HIDDEN,
+    SUPPORTED_DTYPES,
+    enabled,
+    interpreter_active,
+    is_supported,
+    maybe_fused_forward,
+    triton_available,
+    unsupported_reason,
+)
+
+# public name -> submodule that defines it, imported on first use
+_LAZY = {
+    "fused_layer_forward": "triton_elman",
+    "fused_layer_backward": "triton_elman",
+    "FusedElmanLayer": "layer",
+    "fused_layer": "layer",
+    "rnn_forward": "layer",
+    "GraphedRNN": "cuda_graph",
+}
+
+__all__ = [
+    "MAX_HIDDEN",
+    "SUPPORTED_DTYPES",
+    "enabled",
+    "interpreter_active",
+    "is_supported",
+    "maybe_fused_forward",
+    "triton_available",
+    "unsupported_reason",
+    "fused_layer_forward",
+    "fused_layer_backward",
+    "FusedElmanLayer",
+    "fused_layer",
+    "rnn_forward",
+    "GraphedRNN",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cuda_graph import GraphedRNN
+    from .layer import FusedElmanLayer, fused_layer, rnn_forward
+    from .triton_elman import fused_layer_backward, fused_layer_forward
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'rnn_companion.fused' has no attribute {name!r}")
