@@ -25,6 +25,8 @@ The layout, one concern per module:
   (a motif at any position: why sharing helps);
 - reproductions: :mod:`~rnn_companion.elman1990`, :mod:`~rnn_companion.jordan1986`, and
   :mod:`~rnn_companion.stored` (the stored runs, typed, read through ``importlib.resources``);
+- :mod:`~rnn_companion.fused` (the fused GPU path: Triton kernels over all time steps, CUDA
+  graphs; needs ``rnn-companion[gpu]``, imported only when a CUDA tensor meets it);
 - :mod:`~rnn_companion.bench` (the benchmark), :mod:`~rnn_companion.cli` (``rnn-companion``),
   :mod:`~rnn_companion.plotting` (figures only).
 
@@ -63,6 +65,7 @@ _SUBMODULES = (
     "elman",
     "elman1990",
     "fast_numpy",
+    "fused",
     "gated",
     "grammar",
     "jordan",
@@ -98,6 +101,7 @@ __all__ = [
     "elman",
     "elman1990",
     "fast_numpy",
+    "fused",
     "gated",
     "grammar",
     "jordan",
