@@ -158,7 +158,11 @@ class ElmanRNN(nn.RNN):
         steps = data.size(0) if batch_sizes is None else batch_sizes.numel()
         if steps == 0 or n == 0:  # torch's own error (empty sequence) or empty result (empty batch)
             return super().forward(input, hx if batched else hx.squeeze(1))
-        output, h_n = self._layers(data, hx, batch_sizes, weights, steps, n)  # (R, D * H_out), (D * layers, N, H_out)
+        # (R, D * H_out), (D * layers, N, H_out)
+        if torch.compiler.is_compiling():  # torch.export, or torch.compile with allow_rnn: custom operators
+            output, h_n = self._layers(data, hx, batch_sizes, weights, steps, n, True)
+        else:
+            output, h_n = self._layers_eager(data, hx, batch_sizes, weights, steps, n, False)
         if isinstance(input, PackedSequence):
             return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
                 h_n, unsorted_indices
@@ -169,12 +173,15 @@ class ElmanRNN(nn.RNN):
         return (out.transpose(0, 1) if self.batch_first else out), h_n
 
     def _layers(
-        self, data: Tensor, hx: Tensor, batch_sizes: Tensor | None, weights: list[Tensor | None], steps: int, n: int
+        self, data: Tensor, hx: Tensor, batch_sizes: Tensor | None, weights: list[Tensor | None], steps: int, n: int,
+        compiling: bool,
     ) -> tuple[Tensor, Tensor]:
-        """The layer stack over rows: data (R, H_in) or (L, N, H_in), hx (D * layers, N, H_out)."""
+        """The layer stack over rows: data (R, H_in) or (L, N, H_in), hx (D * layers, N, H_out).
+
+        ``compiling``: each layer is the custom operator ``rnn_companion::elman_layer``.
+        """
         num_directions = 2 if self.bidirectional else 1
         relu = self.mode == "RNN_RELU"
-        compiling = torch.compiler.is_compiling()
         grad = torch.is_grad_enabled() and (
             data.requires_grad or hx.requires_grad or any(w is not None and w.requires_grad for w in weights)
         )
@@ -210,6 +217,11 @@ class ElmanRNN(nn.RNN):
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)
+
+    # Dynamo refuses to trace torch.nn.RNN and its subclasses (unless torch._dynamo.config.allow_rnn)
+    # and runs their forward eagerly, as for torch.nn.RNN; without this it would still trace the
+    # functions called from there and unroll the time loop (compile time growing with T).
+    _layers_eager = torch.compiler.disable(_layers)  # type: ignore[no-untyped-call]  # untyped in torch 2.13
 
 
 def _reverse(rows: Tensor, rev: Tensor | None, steps: int, n: int) -> Tensor:
