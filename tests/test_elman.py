@@ -107,13 +107,15 @@ def test_same_parameters_and_initial_weights(layers, nonlinearity, bias, batch_f
     ref, ours = make_pair(*args, seed=layers * 7 + bias)
     ref_params, our_params = list(ref.named_parameters()), list(ours.named_parameters())
     assert [n for n, _ in our_params] == [n for n, _ in ref_params]  # names and registration order
-    for (name, p), (_, q) in zip(ref_params, our_params):
+    for (name, p), (_, q) in zip(ref_params, our_params, strict=False):
         assert q.shape == p.shape and q.dtype == p.dtype, name
         assert torch.equal(q, p), name  # same draws under the same seed
     assert list(ours.state_dict()) == list(ref.state_dict())
-    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == [[tuple(w.shape) for w in ws] for ws in ref.all_weights]
+    shapes = [[tuple(w.shape) for w in ws] for ws in ours.all_weights]
+    assert shapes == [[tuple(w.shape) for w in ws] for ws in ref.all_weights]
     assert repr(ours).replace("ElmanRNN", "RNN") == repr(ref)
-    for attr in ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout", "bidirectional", "mode"):
+    for attr in ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+                 "bidirectional", "mode"):
         assert getattr(ours, attr) == getattr(ref, attr), attr
 
 
@@ -122,11 +124,11 @@ def test_state_dict_round_trips_both_ways():
     _, ours = make_pair(4, 6, 2, bidirectional=True, seed=2)
     assert not torch.equal(ref.weight_hh_l1_reverse, ours.weight_hh_l1_reverse)
     ours.load_state_dict(ref.state_dict())  # strict
-    assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), ours.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), ours.parameters(), strict=False))
     other = nn.RNN(4, 6, 2, bidirectional=True)
     _, ours2 = make_pair(4, 6, 2, bidirectional=True, seed=3)
     other.load_state_dict(ours2.state_dict())  # strict, the other way
-    assert all(torch.equal(p, q) for p, q in zip(other.parameters(), ours2.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(other.parameters(), ours2.parameters(), strict=False))
     x = torch.randn(3, 2, 4)
     with torch.no_grad():
         assert_near(ours2(x)[0], other(x)[0], 1e-5)
@@ -144,7 +146,8 @@ def test_dtype_device_factory_kwargs_and_module_methods():
     clone = pickle.loads(pickle.dumps(ours))
     with torch.no_grad():
         assert torch.equal(clone(x)[0], ours(x)[0])
-    assert all(p is q for p, q in zip(ours.all_weights[0], [ours.weight_ih_l0, ours.weight_hh_l0, ours.bias_ih_l0, ours.bias_hh_l0]))
+    layer0 = [ours.weight_ih_l0, ours.weight_hh_l0, ours.bias_ih_l0, ours.bias_hh_l0]
+    assert all(p is q for p, q in zip(ours.all_weights[0], layer0, strict=True))
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -168,7 +171,7 @@ def test_matches_torch_long_sequences_and_larger_sizes(dtype, nonlinearity):
     h0 = torch.randn(2, 8, 48, dtype=dtype, generator=gen, requires_grad=True)
     expected = run_and_grad(ref, x, x, h0, 1)
     got = run_and_grad(ours, x, x, h0, 1)
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=False):
         assert_near(g, e, TOL[dtype])
 
 
@@ -183,7 +186,7 @@ def test_saturated_and_large_weights(dtype, scale):
             p.mul_(scale)
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(60, 4, 8, dtype=dtype, requires_grad=True)
-    for e, g in zip(run_and_grad(ref, x, x, None, 0), run_and_grad(ours, x, x, None, 0)):
+    for e, g in zip(run_and_grad(ref, x, x, None, 0), run_and_grad(ours, x, x, None, 0), strict=False):
         assert_near(g, e, TOL[dtype])
 
 
@@ -209,7 +212,7 @@ def test_no_grad_equals_grad_path_and_only_h_n_used():
     # loss on h_n only (the output's gradient is None inside the Function)
     h1.sum().backward()
     ref(x)[1].sum().backward()
-    for p, q in zip(ref.parameters(), ours.parameters()):
+    for p, q in zip(ref.parameters(), ours.parameters(), strict=False):
         assert_near(q.grad, p.grad, 1e-5)
 
 
@@ -251,7 +254,7 @@ def test_dropout_masks_match_torch_under_the_same_seed(bidirectional, packed):
     expected = run_and_grad(ref, x, inp, None, 0)
     torch.manual_seed(3)
     got = run_and_grad(ours, x, inp, None, 0)
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=False):
         assert_near(g, e, 1e-10)
 
 
@@ -438,8 +441,10 @@ def test_forward_errors_match_torch(case):
 def test_cuda_matches_cpu_float64_oracle(layers, nonlinearity, bias, batch_first, bidirectional):
     ref, ours = make_pair(3, 4, layers, nonlinearity, bias, batch_first, 0.0, bidirectional, seed=layers)
     ref = ref.double()
-    for i, (kind, with_hx, dtype) in enumerate(itertools.product(INPUT_KINDS, (False, True), (torch.float32, torch.float64))):
-        ours_dev = ElmanRNN(3, 4, layers, nonlinearity, bias, batch_first, 0.0, bidirectional, device="cuda", dtype=dtype)
+    cases = itertools.product(INPUT_KINDS, (False, True), (torch.float32, torch.float64))
+    for i, (kind, with_hx, dtype) in enumerate(cases):
+        ours_dev = ElmanRNN(3, 4, layers, nonlinearity, bias, batch_first, 0.0, bidirectional, device="cuda",
+                            dtype=dtype)
         ours_dev.load_state_dict(ref.state_dict())
         compare_cuda(ref, ours_dev, kind, layers, bidirectional, batch_first, dtype, with_hx, seed=i)
 
@@ -463,7 +468,7 @@ def compare_cuda(ref, ours, kind, layers, bidirectional, batch_first, dtype, wit
     expected = run_and_grad(ref, *prepare("cpu", torch.float64), seed)
     got = run_and_grad(ours, *prepare("cuda", dtype), seed)
     tol = TOL[dtype]
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=False):
         assert g.device.type == "cuda" and g.dtype == dtype
         assert_near(g.cpu().double(), e, tol)
 
@@ -482,5 +487,5 @@ def test_cuda_config_a_sizes_and_dropout_eval():
     out = ours(x.float().cuda())[0]
     out.backward(g.float().cuda())
     assert_near(out.cpu().double(), out_ref, 1e-5)
-    for p, q in zip(ref.parameters(), ours.parameters()):
+    for p, q in zip(ref.parameters(), ours.parameters(), strict=False):
         assert_near(q.grad, p.grad, 1e-5)

@@ -167,6 +167,7 @@ def test_item6_no_nan_where_torch_stays_finite(dtype, scales):
         with torch.no_grad():
             (e, e_h), (g, g_h) = ref(x), ours(x)
         assert torch.equal(torch.isfinite(g), torch.isfinite(e)), scale
+        assert torch.equal(torch.isfinite(g_h), torch.isfinite(e_h)), scale
         finite = torch.isfinite(e)
         assert max_diff(g[finite], e[finite]) <= 1e-2 * max(1.0, e[finite].abs().max().item()), scale
 
