@@ -45,16 +45,20 @@ class ElmanRNN(nn.RNN):
 
     Differences from :class:`torch.nn.RNN` that remain, and why:
 
-    * Results agree to rounding, not bit for bit (about 1e-6 in float32 and 1e-14 in float64): the
-      biases are added in another order and on CPU tanh may be computed as ``2 sigmoid(2 z) - 1``
-      (only for layers whose mean ``|h|`` is at least 0.5, where its absolute error is as small
-      relative to the outputs as torch's; other layers are recomputed with ``torch.tanh``).
+    * Results agree to rounding, not bit for bit (about 1e-6 in float32 and 1e-14 in float64,
+      relative to the outputs), because the two biases are added to each other first: one addition
+      per step less.
     * Double backward (``create_graph=True``) recomputes each layer with ATen's ``rnn_tanh`` inside
-      the backward, so it costs about one extra forward pass.
-    * Under ``torch.compile`` and ``torch.export`` each layer is one custom operator,
+      the backward: it costs about one extra forward pass (torch's own graph is kept instead).
+    * ``torch.compile`` runs ElmanRNN eagerly after a graph break, exactly as it treats
+      :class:`torch.nn.RNN` (dynamo refuses RNN modules). With ``torch._dynamo.config.allow_rnn``,
+      and under ``torch.export``, each layer and direction is one custom operator,
       ``rnn_companion::elman_layer`` (so an exported program needs ``rnn_companion`` imported to
-      run); packed input there takes :meth:`torch.nn.RNN.forward`, whose ``batch_sizes`` are data.
-      Double backward through a compiled model is not supported.
+      run, and double backward through it is not supported); packed input there takes
+      :meth:`torch.nn.RNN.forward`, because its ``batch_sizes`` are data.
+    * ``torch.jit.script`` is given a :class:`torch.nn.RNN` sharing the parameters, since
+      TorchScript cannot compile this ``forward``: the outcome is torch's (in torch 2.13 scripting
+      an RNN fails).
 
     Parameters are those of :class:`torch.nn.RNN`: ``input_size``, ``hidden_size``, ``num_layers=1``,
     ``nonlinearity="tanh"``, ``bias=True``, ``batch_first=False``, ``dropout=0.0``,
@@ -98,6 +102,15 @@ class ElmanRNN(nn.RNN):
             if params.get(name) is not w:
                 self._update_flat_weights()
                 return
+
+    def __prepare_scriptable__(self) -> nn.RNN:
+        """For ``torch.jit.script``: a :class:`torch.nn.RNN` sharing this module's parameters."""
+        rnn = nn.RNN(self.input_size, self.hidden_size, self.num_layers, self.nonlinearity, self.bias,
+                     self.batch_first, self.dropout, self.bidirectional, device="meta")
+        for name in self._flat_weights_names:
+            setattr(rnn, name, getattr(self, name))  # the same Parameter objects
+        rnn.mode = self.mode
+        return rnn.train(self.training)
 
     @overload
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]: ...

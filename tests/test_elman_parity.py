@@ -232,6 +232,23 @@ def test_item5_jit_trace_with_gradients_and_another_length():
         assert max_diff(g, e) <= 1e-5
 
 
+def test_item5_jit_script_has_torch_outcome():
+    outcomes = []
+    for cls in (nn.RNN, ElmanRNN):
+        torch.manual_seed(0)
+        module = cls(3, 4, 2)
+        x = torch.randn(5, 2, 3, generator=torch.Generator().manual_seed(1))
+        try:
+            outcomes.append(torch.jit.script(module)(x)[0].detach())
+        except Exception as err:  # noqa: BLE001 - compared with torch's below
+            outcomes.append((type(err), str(err).splitlines()[-1]))
+    e, g = outcomes
+    if isinstance(e, tuple):
+        assert g == e
+    else:
+        assert max_diff(g, e) == 0.0
+
+
 def test_item5_export_is_one_operator_per_layer_and_runs_with_gradients():
     ref, ours = pair(3, 4, 2, bidirectional=True, seed=7)
     x = torch.randn(6, 2, 3)
