@@ -171,28 +171,23 @@ class ElmanRNN(nn.RNN):
         steps = data.size(0) if batch_sizes is None else batch_sizes.numel()
         if steps == 0 or n == 0:  # torch's own error (empty sequence) or empty result (empty batch)
             return super().forward(input, hx if batched else hx.squeeze(1))
-        # (R, D * H_out), (D * layers, N, H_out)
         if torch.compiler.is_compiling():  # torch.export, or torch.compile with allow_rnn: custom operators
-            output, h_n = self._layers(data, hx, batch_sizes, weights, steps, n, True)
+            out, h_n = self._layers_traced(data, hx, weights)  # (L, N, D * H_out), (D * layers, N, H_out)
         else:
-            output, h_n = self._layers_eager(data, hx, batch_sizes, weights, steps, n, False)
-        if isinstance(input, PackedSequence):
-            return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
-                h_n, unsorted_indices
-            )
-        out = output.view(steps, n, output.shape[-1])  # (L, N, D * H_out)
+            output, h_n = self._layers_eager(data, hx, batch_sizes, weights, steps, n)  # (R, D * H_out), ...
+            if isinstance(input, PackedSequence):
+                return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
+                    h_n, unsorted_indices
+                )
+            out = output.view(steps, n, output.shape[-1])  # (L, N, D * H_out)
         if not batched:
             return out.squeeze(1), h_n.squeeze(1)
         return (out.transpose(0, 1) if self.batch_first else out), h_n
 
     def _layers(
-        self, data: Tensor, hx: Tensor, batch_sizes: Tensor | None, weights: list[Tensor | None], steps: int, n: int,
-        compiling: bool,
+        self, data: Tensor, hx: Tensor, batch_sizes: Tensor | None, weights: list[Tensor | None], steps: int, n: int
     ) -> tuple[Tensor, Tensor]:
-        """The layer stack over rows: data (R, H_in) or (L, N, H_in), hx (D * layers, N, H_out).
-
-        ``compiling``: each layer is the custom operator ``rnn_companion::elman_layer``.
-        """
+        """The layer stack over rows: data (R, H_in) or (L, N, H_in), hx (D * layers, N, H_out)."""
         num_directions = 2 if self.bidirectional else 1
         relu = self.mode == "RNN_RELU"
         grad = torch.is_grad_enabled() and (
@@ -216,10 +211,7 @@ class ElmanRNN(nn.RNN):
                 assert w_ih is not None and w_hh is not None  # checked by _fast_path
                 h0 = hx[layer * num_directions + direction]  # (N, H_out)
                 x_in = x if direction == 0 else _reverse(x, rev, steps, n)
-                if compiling:  # one opaque operator per layer
-                    out3, h_final = elman_layer(x_in.view(steps, n, -1), h0, w_ih, w_hh, b_ih, b_hh, relu)
-                    out = out3.view(x_in.shape[0], -1)
-                elif grad:
+                if grad:
                     out, h_final = layer_autograd(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, last, prev, relu)
                 else:
                     out = scan(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu)
@@ -227,6 +219,27 @@ class ElmanRNN(nn.RNN):
                 outs.append(out if direction == 0 else _reverse(out, rev, steps, n))
                 finals.append(h_final)
             x = outs[0] if num_directions == 1 else torch.cat(outs, 1)  # (R, D * H_out)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        return x, torch.stack(finals)
+
+    def _layers_traced(self, data: Tensor, hx: Tensor, weights: list[Tensor | None]) -> tuple[Tensor, Tensor]:
+        """The layer stack for tracers, one custom operator per layer: data (L, N, H_in) -> (L, N, D * H_out)."""
+        num_directions = 2 if self.bidirectional else 1
+        relu = self.mode == "RNN_RELU"
+        stride = len(weights) // (self.num_layers * num_directions)
+        x, finals = data, []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(num_directions):
+                k = (layer * num_directions + direction) * stride
+                w_ih, w_hh, b_ih, b_hh = weights[k : k + 4] if stride == 4 else [*weights[k : k + 2], None, None]
+                assert w_ih is not None and w_hh is not None  # checked by _fast_path
+                h0 = hx[layer * num_directions + direction]  # (N, H_out)
+                out, h_final = elman_layer(x if direction == 0 else x.flip(0), h0, w_ih, w_hh, b_ih, b_hh, relu)
+                outs.append(out if direction == 0 else out.flip(0))
+                finals.append(h_final)
+            x = outs[0] if num_directions == 1 else torch.cat(outs, 2)  # (L, N, D * H_out)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)

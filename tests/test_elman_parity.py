@@ -249,20 +249,24 @@ def test_item5_jit_script_has_torch_outcome():
         assert max_diff(g, e) == 0.0
 
 
-def test_item5_export_is_one_operator_per_layer_and_runs_with_gradients():
+def test_item5_export_is_one_operator_per_layer_and_runs_with_gradients_at_any_length():
+    from torch.export import Dim
+
     ref, ours = pair(3, 4, 2, bidirectional=True, seed=7)
-    x = torch.randn(6, 2, 3)
-    program = torch.export.export(ours, (x,))
+    dims = ({0: Dim("T", min=2, max=64), 1: Dim("N", min=2, max=16)},)
+    program = torch.export.export(ours, (torch.randn(6, 2, 3),), dynamic_shapes=dims)
     targets = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
     assert targets.count("rnn_companion.elman_layer.default") == 4, targets  # 2 layers x 2 directions
-    results = []
-    for module in (ref, program.module()):
-        x_g = x.clone().requires_grad_(True)
-        out, h_n = module(x_g)
-        (out.pow(2).sum() + h_n.sum()).backward()
-        results.append([out, h_n, x_g.grad])
-    for e, g in zip(*results, strict=True):
-        assert max_diff(g, e) <= 1e-5
+    for shape in [(6, 2, 3), (11, 5, 3)]:
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(shape[0]))
+        results = []
+        for module in (ref, program.module()):  # outside no_grad
+            x_g = x.clone().requires_grad_(True)
+            out, h_n = module(x_g)
+            (out.pow(2).sum() + h_n.sum()).backward()
+            results.append([out, h_n, x_g.grad])
+        for e, g in zip(*results, strict=True):
+            assert max_diff(g, e) <= 1e-5
 
 
 # ----------------------------------------------------------------------------- 7. higher order
