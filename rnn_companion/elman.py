@@ -28,6 +28,7 @@ from rnn_companion.elman_ops import elman_layer, final_states, layer_autograd, p
 __all__ = ["ElmanRNN"]
 
 _FAST_DTYPES = (torch.float32, torch.float64)
+_dynamo_frame_callback = torch._C._dynamo.eval_frame.get_eval_frame_callback  # None when dynamo is not running
 
 
 class ElmanRNN(nn.RNN):
@@ -174,7 +175,9 @@ class ElmanRNN(nn.RNN):
         if torch.compiler.is_compiling():  # torch.export, or torch.compile with allow_rnn: custom operators
             out, h_n = self._layers_traced(data, hx, weights)  # (L, N, D * H_out), (D * layers, N, H_out)
         else:
-            output, h_n = self._layers_eager(data, hx, batch_sizes, weights, steps, n)  # (R, D * H_out), ...
+            # (R, D * H_out), (D * layers, N, H_out); hidden from dynamo when it is active (see _layers_eager)
+            layers = self._layers_eager if _dynamo_frame_callback() else self._layers
+            output, h_n = layers(data, hx, batch_sizes, weights, steps, n)
             if isinstance(input, PackedSequence):
                 return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
                     h_n, unsorted_indices
