@@ -132,6 +132,7 @@ class ElmanRNN(nn.RNN):
         """
         self._refresh_flat_weights()
         weights: list[Tensor | None] = self._flat_weights
+        given_hx = hx
         packed = isinstance(input, PackedSequence)
         data = input.data if isinstance(input, PackedSequence) else input
         if not isinstance(data, Tensor) or not self._fast_path(data, hx, weights) or (
@@ -171,7 +172,7 @@ class ElmanRNN(nn.RNN):
             self.check_forward_args(data if packed or not self.batch_first else data.transpose(0, 1), hx, batch_sizes)
         steps = data.size(0) if batch_sizes is None else batch_sizes.numel()
         if steps == 0 or n == 0:  # torch's own error (empty sequence) or empty result (empty batch)
-            return super().forward(input, hx if batched else hx.squeeze(1))
+            return super().forward(input, given_hx)
         if torch.compiler.is_compiling():  # torch.export, or torch.compile with allow_rnn: custom operators
             out, h_n = self._layers_traced(data, hx, weights)  # (L, N, D * H_out), (D * layers, N, H_out)
         else:
