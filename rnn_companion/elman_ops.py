@@ -12,9 +12,10 @@ Why it is fast (see the book's performance chapter):
 * training uses a hand-written backpropagation through time (:func:`bptt`): per step only the
   dependent product ``dz_{t+1} W_hh`` and the nonlinearity's derivative; each weight gradient is
   one large GEMM over all steps;
-* the nonlinearity is ``torch.tanh_`` (or ``relu_``), whose error is relative, as torch.nn.RNN's.
-  (``2 sigmoid(2 z) - 1`` is faster on CPU but its error is absolute: for outputs of 1e-6 it
-  would be of the order of the outputs themselves.)
+* the nonlinearity is ``relu_`` or ``tanh_``, or for large steps on CPU tanh computed from
+  ``expm1`` (:func:`_nonlinearity`): always with an error relative to the output, as torch's.
+  (``2 sigmoid(2 z) - 1`` would be faster still, but its error is absolute: for outputs of
+  1e-6 it is of the order of the outputs themselves.)
 
 Three entry points run a layer: :func:`scan` (no autograd), :class:`ElmanLayerFunction` (eager
 autograd; a double backward recomputes the layer with ATen's differentiable ``rnn_tanh``) and the
@@ -30,6 +31,8 @@ import torch
 from torch import _VF, Tensor
 
 __all__ = ["ElmanLayerFunction", "bptt", "elman_layer", "layer_autograd", "packed_indices", "scan"]
+
+EXPM1_MIN_STEP_ELEMENTS = 8192  # from about 64 x 128 per step, tanh via expm1 beats torch.tanh on CPU
 
 # ATen's fused derivatives, written into grad_input: g * (1 - y^2) and g * (y > 0).
 # (._op skips the Python dispatch wrapper: ~1 us less per call, which matters per time step.)
@@ -58,11 +61,35 @@ def scan(
     bias = b_ih + b_hh if b_ih is not None and b_hh is not None else None  # (H,)
     # hoisted input projection: (R, I) @ (I, H) + b -> (R, H); it becomes the output
     out = torch.mm(x, w_ih.t()) if bias is None else torch.addmm(bias, x, w_ih.t())
+    act = _nonlinearity(relu, out, sizes[0])
     if len(sizes) == 1:  # one step (a sampling loop): no per-step views
-        out.addmm_(h0, w_hh.t())
-        return out.relu_() if relu else out.tanh_()
-    _recur(out, h0, w_hh.t(), sizes, torch.Tensor.relu_ if relu else torch.Tensor.tanh_)
+        return act(out.addmm_(h0, w_hh.t()))
+    _recur(out, h0, w_hh.t(), sizes, act)
     return out
+
+
+def _nonlinearity(relu: bool, out: Tensor, rows: int) -> Callable[[Tensor], Tensor]:
+    """The in-place nonlinearity of a step: relu_, tanh_, or for large steps on CPU tanh via expm1.
+
+    ``torch.tanh`` is not vectorised on CPU in this build (about 2.5 ns per element, against
+    0.9 ns for ``expm1``). For at least ``EXPM1_MIN_STEP_ELEMENTS`` elements per step,
+    tanh z = e / (e + 2) with e = expm1(2 z) is about twice as fast, and its error is relative
+    (about 2 ulp against torch's 1 ulp), unlike 2 sigmoid(2 z) - 1's. z is clamped at 20 first,
+    where tanh is 1 to double precision (so e never overflows); NaN stays NaN.
+    """
+    if relu:
+        return torch.Tensor.relu_
+    if out.device.type != "cpu" or rows * out.shape[1] < EXPM1_MIN_STEP_ELEMENTS:
+        return torch.Tensor.tanh_
+    tmp = torch.empty(rows, out.shape[1], dtype=out.dtype)  # e + 2 of one step, (n_t, H)
+
+    def tanh_by_expm1(o: Tensor) -> Tensor:  # in place over o, (n_t, H)
+        o.clamp_(max=20.0).mul_(2.0).expm1_()
+        e_plus_2 = tmp[: o.shape[0]]
+        torch.add(o, 2.0, out=e_plus_2)
+        return o.div_(e_plus_2)
+
+    return tanh_by_expm1
 
 
 def final_states(out: Tensor, sizes: list[int], last: Tensor | None, copy: bool = True) -> Tensor:
