@@ -130,7 +130,7 @@ SCALES = [1e-6, 1e-4, 1e-2, 1.0, 1e1, 1e2]
 def test_item3_relative_error_at_most_4x_torch_over_weight_scales(dtype, steps, batch, hidden, layers):
     """Relative (Frobenius) error against a long-double oracle, weights scaled by 1e-6 .. 1e2.
 
-    32 x 64 per step runs torch.tanh_, 64 x 128 the expm1 form of tanh (EXPM1_MIN_STEP_ELEMENTS)."""
+    32 x 64 per step runs torch.tanh_, 64 x 128 in float32 the expm1 form of tanh (EXPM1_MIN_STEP_ELEMENTS)."""
     report = []
     for scale in SCALES:
         ref64, _ = pair(8, hidden, layers, seed=3, dtype=torch.float64)
@@ -156,7 +156,7 @@ def test_item3_relative_error_at_most_4x_torch_over_weight_scales(dtype, steps, 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
 def test_item3_large_steps_outputs_and_gradients_match_torch(dtype, tol):
-    """64 x 160 elements per step (the expm1 form of tanh on CPU): outputs and every gradient."""
+    """64 x 160 elements per step (in float32 the expm1 form of tanh on CPU): outputs and every gradient."""
     ref, ours = pair(8, 160, 2, seed=20, dtype=dtype)
     results = []
     for module in (ref, ours):
