@@ -15,6 +15,7 @@ the kernels and explains why they are fast).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import overload
 
 import torch
@@ -176,9 +177,9 @@ class ElmanRNN(nn.RNN):
         if torch.compiler.is_compiling():  # torch.export, or torch.compile with allow_rnn: custom operators
             out, h_n = self._layers_traced(data, hx, weights)  # (L, N, D * H_out), (D * layers, N, H_out)
         else:
-            # (R, D * H_out), (D * layers, N, H_out); hidden from dynamo when it is active (see _layers_eager)
-            layers = self._layers_eager if _dynamo_frame_callback() else self._layers
-            output, h_n = layers(data, hx, batch_sizes, weights, steps, n)
+            # (R, D * H_out), (D * layers, N, H_out); hidden from dynamo while it runs (_layers_hidden_from_dynamo)
+            layers = _layers_hidden_from_dynamo() if _dynamo_frame_callback() else ElmanRNN._layers
+            output, h_n = layers(self, data, hx, batch_sizes, weights, steps, n)
             if isinstance(input, PackedSequence):
                 return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
                     h_n, unsorted_indices
@@ -248,10 +249,23 @@ class ElmanRNN(nn.RNN):
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)
 
-    # Dynamo refuses to trace torch.nn.RNN and its subclasses (unless torch._dynamo.config.allow_rnn)
-    # and runs their forward eagerly, as for torch.nn.RNN; without this it would still trace the
-    # functions called from there and unroll the time loop (compile time growing with T).
-    _layers_eager = torch.compiler.disable(_layers)  # type: ignore[no-untyped-call]  # untyped in torch 2.13
+
+_LayersFn = Callable[
+    [ElmanRNN, Tensor, Tensor, "Tensor | None", "list[Tensor | None]", int, int], tuple[Tensor, Tensor]
+]
+_hidden_layers: list[_LayersFn] = []  # created on first use: torch.compiler.disable imports dynamo (~1 s)
+
+
+def _layers_hidden_from_dynamo() -> _LayersFn:
+    """``ElmanRNN._layers`` behind ``torch.compiler.disable``, for calls while dynamo is running.
+
+    Dynamo refuses to trace torch.nn.RNN and its subclasses (unless ``torch._dynamo.config.allow_rnn``)
+    and runs their forward eagerly, as for torch.nn.RNN; without this it would still trace the
+    functions called from there and unroll the time loop (compile time growing with T).
+    """
+    if not _hidden_layers:
+        _hidden_layers.append(torch.compiler.disable(ElmanRNN._layers))  # type: ignore[no-untyped-call]  # untyped
+    return _hidden_layers[0]
 
 
 def _reverse(rows: Tensor, rev: Tensor | None, steps: int, n: int) -> Tensor:

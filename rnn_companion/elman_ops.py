@@ -79,7 +79,7 @@ def _nonlinearity(relu: bool, out: Tensor, rows: int) -> Callable[[Tensor], Tens
     """
     if relu:
         return torch.Tensor.relu_
-    if out.dtype != torch.float32 or out.device.type != "cpu" or rows * out.shape[1] < EXPM1_MIN_STEP_ELEMENTS:
+    if rows * out.shape[1] < EXPM1_MIN_STEP_ELEMENTS or out.dtype != torch.float32 or not out.is_cpu:
         return torch.Tensor.tanh_
     tmp = torch.empty(rows, out.shape[1], dtype=out.dtype)  # e + 2 of one step, (n_t, H)
 
