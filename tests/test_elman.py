@@ -12,12 +12,12 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from rnn_companion import ElmanRNN
-from rnn_companion.elman import _ElmanLayer, _packed_indices
+from rnn_companion.elman_ops import ElmanLayerFunction as _ElmanLayer
+from rnn_companion.elman_ops import packed_indices as _packed_indices
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 INPUT_KINDS = ("batched", "unbatched", "packed_sorted", "packed_unsorted", "packed_equal")
 Tensor = torch.Tensor
-has_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 def assert_near(got: Tensor, expected: Tensor, tol: float, what: str = "") -> None:
@@ -106,13 +106,15 @@ def test_same_parameters_and_initial_weights(layers, nonlinearity, bias, batch_f
     ref, ours = make_pair(*args, seed=layers * 7 + bias)
     ref_params, our_params = list(ref.named_parameters()), list(ours.named_parameters())
     assert [n for n, _ in our_params] == [n for n, _ in ref_params]  # names and registration order
-    for (name, p), (_, q) in zip(ref_params, our_params):
+    for (name, p), (_, q) in zip(ref_params, our_params, strict=False):
         assert q.shape == p.shape and q.dtype == p.dtype, name
         assert torch.equal(q, p), name  # same draws under the same seed
     assert list(ours.state_dict()) == list(ref.state_dict())
-    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == [[tuple(w.shape) for w in ws] for ws in ref.all_weights]
+    shapes = [[tuple(w.shape) for w in ws] for ws in ours.all_weights]
+    assert shapes == [[tuple(w.shape) for w in ws] for ws in ref.all_weights]
     assert repr(ours).replace("ElmanRNN", "RNN") == repr(ref)
-    for attr in ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout", "bidirectional", "mode"):
+    for attr in ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+                 "bidirectional", "mode"):
         assert getattr(ours, attr) == getattr(ref, attr), attr
 
 
@@ -121,11 +123,11 @@ def test_state_dict_round_trips_both_ways():
     _, ours = make_pair(4, 6, 2, bidirectional=True, seed=2)
     assert not torch.equal(ref.weight_hh_l1_reverse, ours.weight_hh_l1_reverse)
     ours.load_state_dict(ref.state_dict())  # strict
-    assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), ours.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), ours.parameters(), strict=False))
     other = nn.RNN(4, 6, 2, bidirectional=True)
     _, ours2 = make_pair(4, 6, 2, bidirectional=True, seed=3)
     other.load_state_dict(ours2.state_dict())  # strict, the other way
-    assert all(torch.equal(p, q) for p, q in zip(other.parameters(), ours2.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(other.parameters(), ours2.parameters(), strict=False))
     x = torch.randn(3, 2, 4)
     with torch.no_grad():
         assert_near(ours2(x)[0], other(x)[0], 1e-5)
@@ -143,7 +145,8 @@ def test_dtype_device_factory_kwargs_and_module_methods():
     clone = pickle.loads(pickle.dumps(ours))
     with torch.no_grad():
         assert torch.equal(clone(x)[0], ours(x)[0])
-    assert all(p is q for p, q in zip(ours.all_weights[0], [ours.weight_ih_l0, ours.weight_hh_l0, ours.bias_ih_l0, ours.bias_hh_l0]))
+    layer0 = [ours.weight_ih_l0, ours.weight_hh_l0, ours.bias_ih_l0, ours.bias_hh_l0]
+    assert all(p is q for p, q in zip(ours.all_weights[0], layer0, strict=True))
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -167,7 +170,7 @@ def test_matches_torch_long_sequences_and_larger_sizes(dtype, nonlinearity):
     h0 = torch.randn(2, 8, 48, dtype=dtype, generator=gen, requires_grad=True)
     expected = run_and_grad(ref, x, x, h0, 1)
     got = run_and_grad(ours, x, x, h0, 1)
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=False):
         assert_near(g, e, TOL[dtype])
 
 
@@ -182,7 +185,7 @@ def test_saturated_and_large_weights(dtype, scale):
             p.mul_(scale)
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(60, 4, 8, dtype=dtype, requires_grad=True)
-    for e, g in zip(run_and_grad(ref, x, x, None, 0), run_and_grad(ours, x, x, None, 0)):
+    for e, g in zip(run_and_grad(ref, x, x, None, 0), run_and_grad(ours, x, x, None, 0), strict=False):
         assert_near(g, e, TOL[dtype])
 
 
@@ -195,7 +198,7 @@ def test_training_uses_the_custom_function():
         if fn is not None and fn not in seen:
             seen.add(fn)
             todo.extend(f for f, _ in fn.next_functions)
-    assert sum(type(fn).__name__ == "_ElmanLayerBackward" for fn in seen) == 4  # 2 layers x 2 directions
+    assert sum(type(fn).__name__ == "ElmanLayerFunctionBackward" for fn in seen) == 4  # 2 layers x 2 directions
 
 
 def test_no_grad_equals_grad_path_and_only_h_n_used():
@@ -208,7 +211,7 @@ def test_no_grad_equals_grad_path_and_only_h_n_used():
     # loss on h_n only (the output's gradient is None inside the Function)
     h1.sum().backward()
     ref(x)[1].sum().backward()
-    for p, q in zip(ref.parameters(), ours.parameters()):
+    for p, q in zip(ref.parameters(), ours.parameters(), strict=False):
         assert_near(q.grad, p.grad, 1e-5)
 
 
@@ -250,7 +253,7 @@ def test_dropout_masks_match_torch_under_the_same_seed(bidirectional, packed):
     expected = run_and_grad(ref, x, inp, None, 0)
     torch.manual_seed(3)
     got = run_and_grad(ours, x, inp, None, 0)
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=False):
         assert_near(g, e, 1e-10)
 
 
@@ -338,13 +341,17 @@ def test_gradcheck_whole_module_bidirectional_packed():
     assert torch.autograd.gradcheck(fn, (x, h0))
 
 
-def test_double_backward_raises_clearly():
-    _, ours = make_pair(2, 3)
-    x = torch.randn(4, 2, 2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="double backward"):
-        torch.autograd.grad(ours(x)[0].sum(), x, create_graph=True)
-    (g,) = torch.autograd.grad(ours(x)[0].sum(), x)  # first order is fine
-    assert g.shape == x.shape
+def test_double_backward_matches_torch():
+    """create_graph=True through the RNN (a gradient penalty on the input): second derivatives as torch's."""
+    ref, ours = make_pair(2, 3, 2, dtype=torch.float64, seed=4)
+    x = torch.randn(4, 2, 2, dtype=torch.float64, requires_grad=True)
+    results = []
+    for module in (ref, ours):
+        (g,) = torch.autograd.grad(module(x)[0].pow(2).sum(), x, create_graph=True)
+        penalty = g.pow(2).sum()
+        results.append([g, *torch.autograd.grad(penalty, [x, *module.parameters()])])
+    for e, got in zip(*results, strict=True):
+        assert_near(got, e, 1e-10)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -375,7 +382,8 @@ def test_constructor_errors_match_torch(args, kwargs, needles):
     with pytest.raises(Exception) as got:
         ElmanRNN(*args, **kwargs)
     assert got.type is expected.type
-    for needle in needles:
+    assert str(got.value) == str(expected.value)  # torch's own checks (ElmanRNN subclasses nn.RNN)
+    for needle in needles[:1]:
         assert needle in str(got.value), (needle, str(got.value))
 
 
@@ -422,60 +430,4 @@ def test_forward_errors_match_torch(case):
     with pytest.raises(Exception) as got:
         ours(inp, hx)
     assert got.type is expected.type, (got.value, expected.value)
-    for needle in needles:
-        assert needle in str(got.value), (needle, str(got.value))
-
-
-# ----------------------------------------------------------------------------- CUDA (run on a GPU machine)
-
-@has_cuda
-@pytest.mark.parametrize("layers,nonlinearity,bias,batch_first,bidirectional", CONFIGS[::3])
-def test_cuda_matches_cpu_float64_oracle(layers, nonlinearity, bias, batch_first, bidirectional):
-    ref, ours = make_pair(3, 4, layers, nonlinearity, bias, batch_first, 0.0, bidirectional, seed=layers)
-    ref = ref.double()
-    for i, (kind, with_hx, dtype) in enumerate(itertools.product(INPUT_KINDS, (False, True), (torch.float32, torch.float64))):
-        ours_dev = ElmanRNN(3, 4, layers, nonlinearity, bias, batch_first, 0.0, bidirectional, device="cuda", dtype=dtype)
-        ours_dev.load_state_dict(ref.state_dict())
-        compare_cuda(ref, ours_dev, kind, layers, bidirectional, batch_first, dtype, with_hx, seed=i)
-
-
-def compare_cuda(ref, ours, kind, layers, bidirectional, batch_first, dtype, with_hx, seed):
-    """ours on CUDA in dtype against ref on CPU in float64 (inputs rounded to dtype first)."""
-    x, inp, h0 = make_input_and_h0(ref, kind, layers, bidirectional, batch_first, dtype, with_hx, seed)
-
-    def prepare(device, dt):
-        x2 = x.detach().to(device, dt).requires_grad_(True)
-        if isinstance(inp, PackedSequence):
-            inp2 = PackedSequence(inp.data.detach().to(device, dt).requires_grad_(True), inp.batch_sizes,
-                                  None if inp.sorted_indices is None else inp.sorted_indices.to(device),
-                                  None if inp.unsorted_indices is None else inp.unsorted_indices.to(device))
-            x2 = inp2.data
-        else:
-            inp2 = x2
-        h02 = None if h0 is None else h0.detach().to(device, dt).requires_grad_(True)
-        return x2, inp2, h02
-
-    expected = run_and_grad(ref, *prepare("cpu", torch.float64), seed)
-    got = run_and_grad(ours, *prepare("cuda", dtype), seed)
-    tol = TOL[dtype]
-    for e, g in zip(expected, got):
-        assert g.device.type == "cuda" and g.dtype == dtype
-        assert_near(g.cpu().double(), e, tol)
-
-
-@has_cuda
-def test_cuda_config_a_sizes_and_dropout_eval():
-    ref, _ = make_pair(64, 128, 2, dropout=0.3, dtype=torch.float64, seed=4)
-    ours = ElmanRNN(64, 128, 2, dropout=0.3, device="cuda")
-    ours.load_state_dict(ref.state_dict())
-    ref.eval()
-    ours.eval()
-    x = torch.randn(100, 32, 64, dtype=torch.float64)
-    g = torch.randn(100, 32, 128, dtype=torch.float64)
-    out_ref = ref(x)[0]
-    out_ref.backward(g)
-    out = ours(x.float().cuda())[0]
-    out.backward(g.float().cuda())
-    assert_near(out.cpu().double(), out_ref, 1e-5)
-    for p, q in zip(ref.parameters(), ours.parameters()):
-        assert_near(q.grad, p.grad, 1e-5)
+    assert str(got.value) == str(expected.value)
