@@ -25,6 +25,7 @@ from torch.autograd import forward_ad
 from torch.nn.utils.rnn import PackedSequence
 
 from rnn_companion.elman_ops import elman_layer, final_states, layer_autograd, packed_indices, scan
+from rnn_companion.fused.dispatch import maybe_fused_forward
 
 __all__ = ["ElmanRNN"]
 
@@ -43,7 +44,10 @@ class ElmanRNN(nn.RNN):
     :meth:`torch.nn.RNN.forward`: under ``torch.func`` transforms and forward-mode AD, ``jit.trace``
     and scripting, autocast, float16/bfloat16 weights, zero-length or zero-batch input, missing
     parameters (``register_parameter(name, None)``), a ``mode`` other than ``RNN_TANH``/``RNN_RELU``,
-    or tensors of mixed dtypes or devices (whose errors are then torch's).
+    or tensors of mixed dtypes or devices (whose errors are then torch's). On CUDA, with Triton
+    installed (``rnn-companion[gpu]``), each layer and direction of equal-length input runs as one
+    fused kernel over all time steps (:mod:`rnn_companion.fused`; ``RNN_COMPANION_FUSED=0`` turns
+    it off).
 
     Differences from :class:`torch.nn.RNN` that remain, and why:
 
@@ -216,7 +220,10 @@ class ElmanRNN(nn.RNN):
                 assert w_ih is not None and w_hh is not None  # checked by _fast_path
                 h0 = hx[layer * num_directions + direction]  # (N, H_out)
                 x_in = x if direction == 0 else _reverse(x, rev, steps, n)
-                if grad:
+                fused = maybe_fused_forward(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu)  # CUDA + Triton
+                if fused is not None:
+                    out, h_final = fused
+                elif grad:
                     out, h_final = layer_autograd(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, last, prev, relu)
                 else:
                     out = scan(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu)
@@ -264,7 +271,7 @@ def _layers_hidden_from_dynamo() -> _LayersFn:
     functions called from there and unroll the time loop (compile time growing with T).
     """
     if not _hidden_layers:
-        _hidden_layers.append(torch.compiler.disable(ElmanRNN._layers))  # type: ignore[no-untyped-call]  # untyped
+        _hidden_layers.append(torch.compiler.disable(ElmanRNN._layers))
     return _hidden_layers[0]
 
 

@@ -259,6 +259,39 @@ def test_maybe_fused_forward_takes_elman_rows_and_declines_what_it_does_not_cove
 
 
 @needs_triton
+def test_elman_rnn_takes_the_fused_path_where_it_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ElmanRNN's layers go through the hook: on the fused path (interpreter here, a GPU there)
+    its graph holds the fused Function, and outputs and gradients still match nn.RNN."""
+    from rnn_companion import ElmanRNN
+
+    torch.manual_seed(6)
+    ref = nn.RNN(3, 8, num_layers=2, bidirectional=True).double()
+    rnn = ElmanRNN(3, 8, num_layers=2, bidirectional=True).double().to(DEVICE)
+    rnn.load_state_dict(ref.state_dict())
+    x = torch.randn(4, 2, 3, dtype=torch.float64)
+    out, h_n = rnn(x.to(DEVICE))
+    expected, expected_h = ref(x)
+    assert out.grad_fn is not None
+    names, seen, stack = set(), set(), [out.grad_fn]
+    while stack:  # every node of the backward graph
+        node = stack.pop()
+        if node is not None and id(node) not in seen:
+            seen.add(id(node))
+            names.add(node.name())
+            stack.extend(n for n, _ in node.next_functions)
+    assert any("Fused" in n for n in names), sorted(names)
+    assert_near(out, expected, 1e-12, "output")
+    assert_near(h_n, expected_h, 1e-12, "h_n")
+    out.sum().backward()
+    expected.sum().backward()
+    for (name, p), q in zip(rnn.named_parameters(), ref.parameters()):
+        assert_near(p.grad, q.grad, 1e-12, name)
+    monkeypatch.setenv("RNN_COMPANION_FUSED", "0")  # the switch: back to the loop
+    out_loop, _ = rnn(x.to(DEVICE))
+    assert_near(out_loop, expected, 1e-12, "loop output")
+
+
+@needs_triton
 def test_double_backward_is_refused() -> None:
     from rnn_companion.fused import fused_layer
 

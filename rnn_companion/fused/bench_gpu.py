@@ -83,8 +83,8 @@ def _time(fn: Callable[[], object], number: int, device: str = "cuda") -> float:
             fn()
         return (time.perf_counter() - start_s) / number
     torch.cuda.synchronize()
-    start = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]  # untyped in torch
-    end = torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+    start = torch.cuda.Event(enable_timing=True)
+    end = torch.cuda.Event(enable_timing=True)
     start.record()
     for _ in range(number):
         fn()
@@ -273,7 +273,7 @@ def run(
         "machine": {"gpu": gpu.name if gpu else None, "sm": f"{gpu.major}.{gpu.minor}" if gpu else None,
                     "sm_count": gpu.multi_processor_count if gpu else None, "platform": platform.platform()},
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
-                     "cudnn": torch.backends.cudnn.version(),  # type: ignore[no-untyped-call]  # untyped in torch
+                     "cudnn": torch.backends.cudnn.version(),
                      "triton": triton.__version__},
         "settings": {"device": device, "tf32": _tf32_settings(), "dtype": "float32", "layers": 1, "repeats": repeats,
                      "warmup": warmup, "min_time_s": min_time, "seed": seed, "budget_s": budget_s,

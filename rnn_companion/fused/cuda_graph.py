@@ -81,7 +81,7 @@ class GraphedRNN:
             )
             self._graphed = cast(Callable[[Tensor, Tensor], tuple[Tensor, Tensor]], graphed)
             return
-        side = torch.cuda.Stream()  # type: ignore[no-untyped-call]  # untyped in torch
+        side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side), torch.no_grad():
             for _ in range(warmup):
