@@ -13,9 +13,10 @@ Why it is fast (see the book's performance chapter):
   dependent product ``dz_{t+1} W_hh`` and the nonlinearity's derivative; each weight gradient is
   one large GEMM over all steps;
 * the nonlinearity is ``relu_`` or ``tanh_``, or for large steps on CPU tanh computed from
-  ``expm1`` (:func:`_nonlinearity`): always with an error relative to the output, as torch's.
-  (``2 sigmoid(2 z) - 1`` would be faster still, but its error is absolute: for outputs of
-  1e-6 it is of the order of the outputs themselves.)
+  ``expm1`` (:func:`_nonlinearity`), with an error relative to the output, as torch's; for
+  mid-size float32 steps on CPU the recurrence runs in the sigmoid form (:func:`_recur_sigmoid_form`),
+  kept only where its absolute error is small against the outputs' norm (never for outputs of
+  1e-6, where it would be of the order of the outputs themselves).
 
 Three entry points run a layer: :func:`scan` (no autograd), :class:`ElmanLayerFunction` (eager
 autograd; a double backward recomputes the layer with ATen's differentiable ``rnn_tanh``) and the
@@ -23,6 +24,7 @@ custom operator ``rnn_companion::elman_layer`` (padded input, for ``torch.compil
 ``torch.export``, which then see one opaque operator whatever the sequence length).
 """
 
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +35,16 @@ from torch import _VF, Tensor
 __all__ = ["ElmanLayerFunction", "bptt", "elman_layer", "layer_autograd", "packed_indices", "scan"]
 
 EXPM1_MIN_STEP_ELEMENTS = 8192  # from about 64 x 128 per step, tanh via expm1 beats torch.tanh on CPU
+# From 2048 elements per step (and below EXPM1_MIN_STEP_ELEMENTS), float32 on CPU: the sigmoid form
+# of tanh (_recur_sigmoid_form), kept only where its error, measured against the outputs' norm, is as
+# small as torch.tanh's: root mean square of the outputs at least SIGMOID_FORM_MIN_RMS.
+SIGMOID_FORM_MIN_STEP_ELEMENTS = 2048
+SIGMOID_FORM_MIN_RMS = 0.35
+SIGMOID_FORM_PROBE_STEPS = 8  # run with tanh_ first; their outputs decide (_recur_sigmoid_form)
+# ... and only for recurrent weights of the size of torch's initialisation: largest absolute row
+# sum of W_hh at most sqrt(H) (torch's uniform(-1/sqrt(H), 1/sqrt(H)) gives about sqrt(H) / 2).
+# Larger weights make the shifted sums 2 Z_t cancel more, and chaotic dynamics amplify that.
+SIGMOID_FORM_MAX_ROW_SUM_PER_SQRT_H = 1.0
 
 # ATen's fused derivatives, written into grad_input: g * (1 - y^2) and g * (y > 0).
 # (._op skips the Python dispatch wrapper: ~1 us less per call, which matters per time step.)
@@ -64,8 +76,61 @@ def scan(
     act = _nonlinearity(relu, out, sizes[0])
     if len(sizes) == 1:  # one step (a sampling loop): no per-step views
         return act(out.addmm_(h0, w_hh.t()))
-    _recur(out, h0, w_hh.t(), sizes, act)
+    if _sigmoid_form_applies(out, w_hh, sizes, relu):
+        _recur_sigmoid_form(out, x, h0, w_ih, w_hh, bias, sizes)
+    else:
+        _recur(out, h0, w_hh.t(), sizes, act)
     return out
+
+
+def _sigmoid_form_applies(out: Tensor, w_hh: Tensor, sizes: list[int], relu: bool) -> bool:
+    """Whether :func:`_recur_sigmoid_form` may run: float32 tanh on CPU, mid-size steps, a long
+    enough sequence and recurrent weights no larger than torch's initialisation makes them."""
+    return bool(
+        not relu and out.dtype == torch.float32 and out.is_cpu and len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS
+        and SIGMOID_FORM_MIN_STEP_ELEMENTS <= sizes[0] * w_hh.shape[0] < EXPM1_MIN_STEP_ELEMENTS
+        and float(w_hh.abs().sum(1).max()) <= SIGMOID_FORM_MAX_ROW_SUM_PER_SQRT_H * w_hh.shape[0] ** 0.5
+    )
+
+
+def _rms(t: Tensor) -> float:
+    """Root mean square of t's elements (NaN if any is NaN)."""
+    norm: float = float(torch.linalg.vector_norm(t))
+    return norm / math.sqrt(max(t.numel(), 1))
+
+
+def _recur_sigmoid_form(
+    out: Tensor, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None, sizes: list[int]
+) -> None:
+    """:func:`_recur` for tanh, in place over out (R, H) holding X W_ih^T + b, through the sigmoid form
+    where it is as precise as ``tanh_``.
+
+    ``sigmoid_`` is vectorised on CPU and ``tanh_`` is not, and tanh z = 2 sigmoid(2 z) - 1. On
+    S_t = sigmoid(2 Z_t) = (H_t + 1) / 2 the recurrence reads 2 Z_t = 2 (X_t W_ih^T + b)
+    - 2 (1 W_hh^T) + S_{t-1} (4 W_hh^T), and H = 2 S - 1 at the end. Its error is absolute (a few
+    ulp of 1 per element), small against the outputs' norm only when the outputs are not small:
+    the first ``SIGMOID_FORM_PROBE_STEPS`` steps run with ``tanh_``, and the rest switch to the
+    sigmoid form only if those outputs' root mean square is at least ``SIGMOID_FORM_MIN_RMS``;
+    if the rest's turns out smaller, or not finite, it is recomputed with ``tanh_``.
+    """
+    k = SIGMOID_FORM_PROBE_STEPS
+    head = sum(sizes[:k])
+    w_t = w_hh.t()  # (H, H)
+    _recur(out[:head], h0, w_t, sizes[:k], torch.Tensor.tanh_)
+    h_prev = out[head - sizes[k - 1] : head][: sizes[k]]  # H_{k-1} of the rows still running, (n_k, H)
+    rest = out[head:]  # (R - head, H): X W_ih^T + b of the remaining steps
+    if _rms(out[:head]) < SIGMOID_FORM_MIN_RMS:
+        _recur(rest, h_prev, w_t, sizes[k:], torch.Tensor.tanh_)
+        return
+    rest.mul_(2.0).add_(w_hh.sum(1), alpha=-2.0)  # 2 (X W_ih^T + b) - 2 (1 W_hh^T)
+    s_prev = (h_prev + 1.0).mul_(0.5)  # S_{k-1}
+    _recur(rest, s_prev, w_t * 4.0, sizes[k:], torch.Tensor.sigmoid_)
+    rest.mul_(2.0).sub_(1.0)  # H = 2 S - 1
+    if not _rms(rest) >= SIGMOID_FORM_MIN_RMS:  # small (or NaN) after all: redo the rest with tanh_
+        torch.mm(x[head:], w_ih.t(), out=rest)
+        if bias is not None:
+            rest.add_(bias)
+        _recur(rest, h_prev, w_t, sizes[k:], torch.Tensor.tanh_)
 
 
 def _nonlinearity(relu: bool, out: Tensor, rows: int) -> Callable[[Tensor], Tensor]:
@@ -118,6 +183,30 @@ def _scratch(like: Tensor) -> Tensor:
     return buf[: like.numel()].view(like.shape)
 
 
+def _derivative(d: Tensor, o: Tensor, relu: bool) -> None:
+    """d *= the nonlinearity's derivative at the states o, in place: (n_t, H)."""
+    if relu:
+        _relu_backward(d, o, 0, grad_input=d)
+    else:
+        _tanh_backward(d, o, grad_input=d)
+
+
+def _bptt_equal_lengths(
+    dz: Tensor, g_out: Tensor, g_final: Tensor | None, w_hh: Tensor, out: Tensor, sizes: list[int], relu: bool
+) -> None:
+    """The sequential part of :func:`bptt` for sequences of equal length, into dz (R, H): each step
+    computes g_t + dz_{t+1} W_hh in one ``addmm`` from g_out's rows (no copy of g_out first)."""
+    dzs, outs, gs = dz.split_with_sizes(sizes), out.split_with_sizes(sizes), g_out.split_with_sizes(sizes)
+    d = dzs[-1]  # the last step: (N, H)
+    d.copy_(gs[-1])
+    if g_final is not None:
+        d.add_(g_final)
+    _derivative(d, outs[-1], relu)
+    for t in range(len(sizes) - 2, -1, -1):
+        d = torch.addmm(gs[t], d, w_hh, out=dzs[t])  # g_t + dz_{t+1} W_hh, (N, H)
+        _derivative(d, outs[t], relu)
+
+
 def bptt(
     g_out: Tensor | None, g_final: Tensor | None, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor,
     out: Tensor, sizes: list[int], last: Tensor | None, prev: Tensor | None, relu: bool,
@@ -130,26 +219,26 @@ def bptt(
     """
     n0, rows = sizes[0], out.shape[0]
     dz = _scratch(out)  # dL/d(pre-activation), (R, H); starts as dL/dh from above
-    if g_out is None:
-        dz.zero_()
+    if g_out is not None and last is None:  # equal lengths: each step reads its g_out rows directly
+        _bptt_equal_lengths(dz, g_out, g_final, w_hh, out, sizes, relu)
     else:
-        dz.copy_(g_out)
-    if g_final is not None:
-        if last is None:
-            dz[rows - sizes[-1]:].add_(g_final)
+        if g_out is None:
+            dz.zero_()
         else:
-            dz.index_add_(0, last, g_final)
-    d_next, n_next = None, 0
-    dzs, outs = dz.split_with_sizes(sizes), out.split_with_sizes(sizes)
-    for t in range(len(sizes) - 1, -1, -1):  # the only sequential part: (n_t, H) @ (H, H) per step
-        d = dzs[t]
-        if d_next is not None:
-            (d if n_next == sizes[t] else d[:n_next]).addmm_(d_next, w_hh)  # + dz_{t+1} W_hh
-        if relu:  # times the nonlinearity's derivative, in place
-            _relu_backward(d, outs[t], 0, grad_input=d)
-        else:
-            _tanh_backward(d, outs[t], grad_input=d)
-        d_next, n_next = d, sizes[t]
+            dz.copy_(g_out)
+        if g_final is not None:
+            if last is None:
+                dz[rows - sizes[-1]:].add_(g_final)
+            else:
+                dz.index_add_(0, last, g_final)
+        d_next, n_next = None, 0
+        dzs, outs = dz.split_with_sizes(sizes), out.split_with_sizes(sizes)
+        for t in range(len(sizes) - 1, -1, -1):  # the only sequential part: (n_t, H) @ (H, H) per step
+            d = dzs[t]
+            if d_next is not None:
+                (d if n_next == sizes[t] else d[:n_next]).addmm_(d_next, w_hh)  # + dz_{t+1} W_hh
+            _derivative(d, outs[t], relu)
+            d_next, n_next = d, sizes[t]
     dx = dz.mm(w_ih) if need[0] else None  # (R, I)
     dh0 = dz[:n0].mm(w_hh) if need[1] else None  # (N, H): every sequence starts at step 0
     dw_ih = dz.t().mm(x) if need[2] else None  # (H, I): one GEMM over all steps

@@ -154,6 +154,33 @@ def test_item3_relative_error_at_most_4x_torch_over_weight_scales(dtype, steps, 
         assert bool(torch.isfinite(y_ours).all()) or not bool(torch.isfinite(y_ref).all()), report
 
 
+@pytest.mark.parametrize("input_size,scale,used", [(64, 1.0, True), (64, 1e-3, False), (4, 1.0, False),
+                                                  (64, 4.0, False)])
+def test_item3_sigmoid_form_only_where_it_is_as_precise(input_size, scale, used, monkeypatch):
+    """32 x 128 per step in float32 (size A): the sigmoid form of tanh serves torch's initialisation
+    with inputs of 64 features, with an error against the long-double oracle at most 4x nn.RNN's;
+    small outputs (small weights, or 4 input features) and large recurrent weights keep tanh_."""
+    from rnn_companion import elman_ops
+
+    ref64, _ = pair(input_size, 128, 1, seed=11, dtype=torch.float64)
+    x = torch.randn(40, 32, input_size, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
+    ref = nn.RNN(input_size, 128)
+    ref.load_state_dict({k: v * scale for k, v in ref64.state_dict().items()})
+    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in ref.parameters())
+    x32, h0 = x.float().reshape(-1, input_size), torch.zeros(32, 128)
+    got = elman_ops.scan(x32, h0, w_ih, w_hh, b_ih, b_hh, [32] * 40, relu=False)
+    monkeypatch.setattr(elman_ops, "SIGMOID_FORM_MIN_STEP_ELEMENTS", 10**9)  # tanh_ throughout
+    plain = elman_ops.scan(x32, h0, w_ih, w_hh, b_ih, b_hh, [32] * 40, relu=False)
+    assert (not torch.equal(got, plain)) == used  # the form changes the rounding where it runs
+    scaled = nn.RNN(input_size, 128).double()
+    scaled.load_state_dict(ref.state_dict())
+    oracle = _oracle(scaled, x.float().double().numpy())
+    with torch.no_grad():
+        err_ref = _rel_error(ref(x.float())[0], oracle)
+    err_ours = _rel_error(got.reshape(40, 32, 128), oracle)
+    assert err_ours <= 4 * max(err_ref, torch.finfo(torch.float32).eps / 8), (err_ours, err_ref)
+
+
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
 def test_item3_large_steps_outputs_and_gradients_match_torch(dtype, tol):
     """64 x 160 elements per step (in float32 the expm1 form of tanh on CPU): outputs and every gradient."""

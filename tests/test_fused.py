@@ -284,7 +284,7 @@ def test_elman_rnn_takes_the_fused_path_where_it_applies(monkeypatch: pytest.Mon
     assert_near(h_n, expected_h, 1e-12, "h_n")
     out.sum().backward()
     expected.sum().backward()
-    for (name, p), q in zip(rnn.named_parameters(), ref.parameters()):
+    for (name, p), q in zip(rnn.named_parameters(), ref.parameters(), strict=True):
         assert_near(p.grad, q.grad, 1e-12, name)
     monkeypatch.setenv("RNN_COMPANION_FUSED", "0")  # the switch: back to the loop
     out_loop, _ = rnn(x.to(DEVICE))
