@@ -15,6 +15,8 @@ the kernels and explains why they are fast).
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
 from typing import overload
 
@@ -25,7 +27,7 @@ from torch.autograd import forward_ad
 from torch.nn.utils.rnn import PackedSequence
 
 from rnn_companion.elman_ops import elman_layer, final_states, layer_autograd, packed_indices, scan
-from rnn_companion.fused.dispatch import maybe_fused_forward
+from rnn_companion.fused.dispatch import interpreter_active, maybe_fused_forward
 
 __all__ = ["ElmanRNN"]
 
@@ -170,8 +172,11 @@ class ElmanRNN(nn.RNN):
                 data = data.transpose(0, 1)  # (L, N, H_in)
             n = data.size(1)
         hidden_shape = (self.num_layers * num_directions, n, self.hidden_size)
-        if hx is None:
-            hx = torch.zeros(hidden_shape, dtype=data.dtype, device=data.device)
+        if hx is None:  # read-only in the kernels, so eager calls share one zero tensor per shape
+            traced = torch.compiler.is_compiling() or _dynamo_frame_callback()
+            hx = torch.zeros(hidden_shape, dtype=data.dtype, device=data.device) if traced else _zeros(
+                hidden_shape, data.dtype, data.device
+            )
         if data.size(-1) != self.input_size or hx.shape != hidden_shape or data.dim() != (2 if packed else 3):
             # torch.nn.RNN's own checks and errors (on the caller's layout)
             self.check_forward_args(data if packed or not self.batch_first else data.transpose(0, 1), hx, batch_sizes)
@@ -203,6 +208,8 @@ class ElmanRNN(nn.RNN):
             data.requires_grad or hx.requires_grad or any(w is not None and w.requires_grad for w in weights)
         )
         x = data.reshape(-1, data.shape[-1])  # (R, H_in)
+        # the fused path needs a CUDA tensor, or Triton's interpreter (imported triton, TRITON_INTERPRET)
+        fused_possible = data.is_cuda or ("triton" in sys.modules and interpreter_active())
         last = prev = rev = None
         if batch_sizes is None:
             sizes = [n] * steps
@@ -220,7 +227,7 @@ class ElmanRNN(nn.RNN):
                 assert w_ih is not None and w_hh is not None  # checked by _fast_path
                 h0 = hx[layer * num_directions + direction]  # (N, H_out)
                 x_in = x if direction == 0 else _reverse(x, rev, steps, n)
-                fused = maybe_fused_forward(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu)  # CUDA + Triton
+                fused = maybe_fused_forward(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu) if fused_possible else None
                 if fused is not None:
                     out, h_final = fused
                 elif grad:
@@ -261,6 +268,13 @@ _LayersFn = Callable[
     [ElmanRNN, Tensor, Tensor, "Tensor | None", "list[Tensor | None]", int, int], tuple[Tensor, Tensor]
 ]
 _hidden_layers: list[_LayersFn] = []  # created on first use: torch.compiler.disable imports dynamo (~1 s)
+
+
+@functools.lru_cache(maxsize=16)
+def _zeros(shape: tuple[int, int, int], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A zero initial state, (D * layers, N, H_out), shared by the calls that give no ``hx``: the
+    layers only read it, and it is never returned (``h_n`` is a new tensor)."""
+    return torch.zeros(shape, dtype=dtype, device=device)
 
 
 def _layers_hidden_from_dynamo() -> _LayersFn:

@@ -87,7 +87,7 @@ def _sigmoid_form_applies(out: Tensor, w_hh: Tensor, sizes: list[int], relu: boo
     """Whether :func:`_recur_sigmoid_form` may run: float32 tanh on CPU, mid-size steps, a long
     enough sequence and recurrent weights no larger than torch's initialisation makes them."""
     return bool(
-        not relu and out.dtype == torch.float32 and out.is_cpu and len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS
+        len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS and not relu and out.dtype == torch.float32 and out.is_cpu
         and SIGMOID_FORM_MIN_STEP_ELEMENTS <= sizes[0] * w_hh.shape[0] < EXPM1_MIN_STEP_ELEMENTS
         and float(w_hh.abs().sum(1).max()) <= SIGMOID_FORM_MAX_ROW_SUM_PER_SQRT_H * w_hh.shape[0] ** 0.5
     )

@@ -474,3 +474,17 @@ def test_item11_compile_captures_the_same_graph_whatever_the_length(allow_rnn):
     assert counts[0] == counts[1], counts
     if allow_rnn:  # dynamo traces forward: each layer and direction is one custom operator
         assert counts[0] > 0
+
+
+def test_item10_calls_without_hx_share_no_visible_state():
+    """Eager calls without hx share one zero initial state: nothing a caller does to the results
+    of one call may change the next call's."""
+    ref, ours = pair(4, 8, 2, seed=30)
+    x = torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(31))
+    with torch.no_grad():
+        out, h_n = ours(x)
+        out.mul_(7.0)
+        h_n.add_(3.0)
+        again, h_again = ours(x)
+        expected, expected_h = ref(x)
+    assert max_diff(again, expected) <= 1e-6 and max_diff(h_again, expected_h) <= 1e-6

@@ -126,3 +126,21 @@ def test_graphs_draw_on_a_given_axes():
     assert graphs.draw_bptt_graph(2, ax=axes[0]) is fig
     assert graphs.draw_truncated_bptt(6, 2, ax=axes[1]) is fig
     assert len(_gids(fig, "cut:")) == 2
+
+
+def test_next_token_model_reads_the_inputs_and_scores_the_next_tokens() -> None:
+    from rnn_companion.plotting.graphs import draw_next_token_model
+
+    tokens = [".", "the", "dog", "sees"]
+    fig = draw_next_token_model(tokens)
+    ax = fig.axes[0]
+    texts = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert [texts[f"token:{t}"] for t in (1, 2, 3)] == ["“.”", "“the”", "“dog”"]
+    assert [texts[f"target:{t}"] for t in (1, 2, 3)] == ["target “the”", "target “dog”", "target “sees”"]
+    arrows = [p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("fwd:")]
+    assert len(arrows) == 5 * 3  # embed, W_hq, softmax, loss, and the recurrence, per step
+    assert "fwd:H0->H1" in arrows and "fwd:H2->H3" in arrows
+    for bad in (["."], [".", "a", "b", "c", "d", "e", "f", "g"], "the dog"):
+        with pytest.raises(ValueError, match="tokens must be"):
+            draw_next_token_model(bad)  # type: ignore[arg-type]
+    plt.close(fig)

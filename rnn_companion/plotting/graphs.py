@@ -28,7 +28,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from .diagrams import _canvas, _tint
 from .style import COLORS
 
-__all__ = ["draw_concat_step", "draw_bptt_graph", "draw_truncated_bptt", "chunk_bounds",
+__all__ = ["draw_concat_step", "draw_bptt_graph", "draw_truncated_bptt", "chunk_bounds", "draw_next_token_model",
            "FORWARD_COLOR", "BACKWARD_COLOR"]
 
 FORWARD_COLOR = "#222222"
@@ -301,3 +301,58 @@ def draw_truncated_bptt(T: int = 10, k: int = 4, ax: Axes | None = None) -> Figu
             ha="center", va="center", fontsize=_SMALL, color="#333333").set_gid("legend")
     return fig
 
+
+
+# --------------------------------------------------------------------------- next-token prediction
+
+
+def draw_next_token_model(tokens: list[str], ax: Axes | None = None) -> Figure:
+    """Draw a recurrent language model reading ``tokens[:-1]`` and predicting ``tokens[1:]``.
+
+    Column ``t`` (one per input token): the token :math:`w_t` enters as an embedding, the hidden
+    state :math:`\\mathbf{H}_t` takes it and :math:`\\mathbf{H}_{t-1}`, the output
+    :math:`\\mathbf{O}_t` (one score per vocabulary word) goes through a softmax to
+    :math:`p(\\cdot \\mid w_1, \\dots, w_t)`, and the loss :math:`\\ell_t = -\\log p(w_{t+1} \\mid \\dots)`
+    scores the next token, the target, written above. The targets are the inputs shifted by one.
+    Text carries gids ``"token:<t>"`` and ``"target:<t>"``; forward arrows ``"fwd:..."``.
+
+    Raises
+    ------
+    ValueError
+        If ``tokens`` has fewer than 2 or more than 7 entries.
+    """
+    if not isinstance(tokens, (list, tuple)) or not 2 <= len(tokens) <= 7:
+        raise ValueError(f"tokens must be a list of 2 to 7 strings, got {tokens!r}")
+    steps = len(tokens) - 1
+    dx, hgt = 2.2, 0.55
+    y_w, y_h, y_o, y_p, y_l = 0.0, 1.5, 2.9, 4.3, 5.7
+    first = 2.0
+    xmax = first + (steps - 1) * dx + 2.4
+    fig, ax = _canvas(ax, (-0.9, xmax), (-0.9, y_l + 1.2), scale=0.6)
+    _node(ax, 0.0, y_h, r"$\mathbf{H}_0$", "hidden", width=0.8)
+    prev = 0.4
+    for i in range(steps):
+        t = i + 1
+        cx = first + i * dx
+        _node(ax, cx, y_w, f"“{tokens[i]}”", "input", width=1.5, gid=f"node:w{t}")
+        ax.texts[-1].set_gid(f"token:{t}")
+        _node(ax, cx, y_h, rf"$\mathbf{{H}}_{{{t}}}$", "hidden")
+        _node(ax, cx, y_o, rf"$\mathbf{{O}}_{{{t}}}$", "output")
+        _node(ax, cx, y_p, rf"$p(\cdot \mid w_{{\leq {t}}})$", "output", width=1.7)
+        _node(ax, cx, y_l, rf"$\ell_{{{t}}}$", "loss", width=0.8)
+        ax.text(cx, y_l + 0.6, f"target “{tokens[i + 1]}”", ha="center", va="center", fontsize=_SMALL,
+                color="#333333").set_gid(f"target:{t}")
+        _link(ax, (cx, y_w + hgt / 2), (cx, y_h - hgt / 2), f"fwd:w{t}->H{t}", label="embed",
+              label_at=(cx + 0.1, (y_w + y_h) / 2), ha="left")
+        _link(ax, (cx, y_h + hgt / 2), (cx, y_o - hgt / 2), f"fwd:H{t}->O{t}", label=r"$W_{hq}$",
+              label_at=(cx + 0.1, (y_h + y_o) / 2), ha="left")
+        _link(ax, (cx, y_o + hgt / 2), (cx, y_p - hgt / 2), f"fwd:O{t}->p{t}", label="softmax",
+              label_at=(cx + 0.1, (y_o + y_p) / 2), ha="left")
+        _link(ax, (cx, y_p + hgt / 2), (cx, y_l - hgt / 2), f"fwd:p{t}->l{t}")
+        left = cx - 0.5
+        _link(ax, (prev, y_h), (left, y_h), f"fwd:H{t - 1}->H{t}", label=r"$W_{hh}$",
+              label_at=((prev + left) / 2, y_h + 0.3))
+        prev = cx + 0.5
+    ax.text((xmax - 0.9) / 2, -0.72, "loss L = mean of the " + r"$\ell_t$" + ";   perplexity = exp(L)",
+            ha="center", va="center", fontsize=_SMALL, color="#333333").set_gid("legend")
+    return fig
