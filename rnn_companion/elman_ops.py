@@ -38,6 +38,9 @@ EXPM1_MIN_STEP_ELEMENTS = 8192  # from about 64 x 128 per step, tanh via expm1 b
 # From 2048 elements per step (and below EXPM1_MIN_STEP_ELEMENTS), float32 on CPU: the sigmoid form
 # of tanh (_recur_sigmoid_form), kept only where its error, measured against the outputs' norm, is as
 # small as torch.tanh's: root mean square of the outputs at least SIGMOID_FORM_MIN_RMS.
+# Equal lengths and at least this many elements per step: each BPTT step reads its rows of g_out in
+# its addmm (no copy of g_out first); below it, splitting g_out costs more than the copy saves.
+BPTT_READ_G_MIN_STEP_ELEMENTS = 1024
 SIGMOID_FORM_MIN_STEP_ELEMENTS = 2048
 SIGMOID_FORM_MIN_RMS = 0.35
 SIGMOID_FORM_PROBE_STEPS = 8  # run with tanh_ first; their outputs decide (_recur_sigmoid_form)
@@ -219,7 +222,7 @@ def bptt(
     """
     n0, rows = sizes[0], out.shape[0]
     dz = _scratch(out)  # dL/d(pre-activation), (R, H); starts as dL/dh from above
-    if g_out is not None and last is None:  # equal lengths: each step reads its g_out rows directly
+    if g_out is not None and last is None and sizes[0] * out.shape[1] >= BPTT_READ_G_MIN_STEP_ELEMENTS:
         _bptt_equal_lengths(dz, g_out, g_final, w_hh, out, sizes, relu)
     else:
         if g_out is None:
