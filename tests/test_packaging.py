@@ -4,6 +4,7 @@ stays light. Building and installing is slow (the slow tier)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -112,12 +113,19 @@ def test_wheel_installs_into_a_clean_venv(dist: Path, tmp_path: Path) -> None:
             "from rnn_companion.stored import STORED, load_stored; "
             "assert all(load_stored(n)['experiment'] == n for n in STORED); "
             "from rnn_companion.bench import load_runs; "
-            "assert len(load_runs()) == 4, load_runs(); "
+            "print(sorted(r['file'] for r in load_runs())); "
+            "import importlib.resources as r; "
+            "assert r.files('rnn_companion.data.text').joinpath('stdlib_prose.txt').read_text().strip(); "
             "print(rnn_companion.__version__)")
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([py, "-c", code], check=True, capture_output=True, text=True,
                          cwd=tmp_path, env=clean)
-    assert out.stdout.strip() == __import__("rnn_companion").__version__
+    runs_line, version_line = out.stdout.strip().splitlines()
+    assert version_line == __import__("rnn_companion").__version__
+    # every stored benchmark run of the repository is in the wheel and read back
+    stored = sorted(p.name for p in (ROOT / "rnn_companion" / "data" / "bench").glob("*.json")
+                    if json.loads(p.read_text(encoding="utf-8")).get("schema") == "rnn_companion.bench/1")
+    assert len(stored) >= 5 and runs_line == repr(stored), (runs_line, stored)
     assert (env / "bin" / "rnn-companion-bench").exists() and (env / "bin" / "rnn-companion").exists()
 
 
