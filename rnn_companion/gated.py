@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import NDArray
 
 __all__ = [
@@ -92,7 +93,7 @@ def _check(params: Mapping[str, Any], names: tuple[str, ...], X: Array, what: st
     return p, h
 
 
-def _initial(state: Array | None, n: int, h: int, dtype: Any, name: str) -> Array:
+def _initial(state: Array | None, n: int, h: int, dtype: npt.DTypeLike, name: str) -> Array:
     if state is None:
         return np.zeros((n, h), dtype=dtype)
     state = np.asarray(state, dtype=dtype)
@@ -101,18 +102,18 @@ def _initial(state: Array | None, n: int, h: int, dtype: Any, name: str) -> Arra
     return state
 
 
-def _init(names: tuple[str, ...], d: int, h: int, rng: np.random.Generator, dtype: Any) -> Params:
+def _init(names: tuple[str, ...], d: int, h: int, rng: np.random.Generator, dtype: npt.DTypeLike) -> Params:
     k = 1.0 / np.sqrt(h)
     shapes = {n: (d, h) if n.startswith("W_x") else (h, h) if n.startswith("W_h") else (h,) for n in names}
     return {n: rng.uniform(-k, k, size=s).astype(dtype) for n, s in shapes.items()}
 
 
-def init_gru(d: int, h: int, *, rng: np.random.Generator, dtype: Any = np.float64) -> Params:
+def init_gru(d: int, h: int, *, rng: np.random.Generator, dtype: npt.DTypeLike = np.float64) -> Params:
     """Random GRU parameters, uniform in ``(-1/sqrt(h), 1/sqrt(h))`` like ``torch.nn.GRU``."""
     return _init(GRU_PARAMS, d, h, rng, dtype)
 
 
-def init_lstm(d: int, h: int, *, rng: np.random.Generator, dtype: Any = np.float64) -> Params:
+def init_lstm(d: int, h: int, *, rng: np.random.Generator, dtype: npt.DTypeLike = np.float64) -> Params:
     """Random LSTM parameters, uniform in ``(-1/sqrt(h), 1/sqrt(h))`` like ``torch.nn.LSTM``."""
     return _init(LSTM_PARAMS, d, h, rng, dtype)
 

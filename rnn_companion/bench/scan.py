@@ -87,14 +87,14 @@ def _contenders() -> dict[str, Callable[[Any, Any], Any]]:
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def _measure(fn: Callable[[], Any], number: int, clock: Callable[[], float]) -> float:
+def _measure(fn: Callable[[], object], number: int, clock: Callable[[], float]) -> float:
     start = clock()
     for _ in range(number):
         fn()
     return (clock() - start) / number
 
 
-def _time_case(fns: Mapping[str, Callable[[], Any]], repeats: int, min_time: float,
+def _time_case(fns: Mapping[str, Callable[[], object]], repeats: int, min_time: float,
                rng: random.Random, clock: Callable[[], float]) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Warm up, choose each contender's ``number`` of calls per sample, then time interleaved rounds."""
     number = {}
