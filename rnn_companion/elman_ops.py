@@ -13,12 +13,12 @@ Why it is fast (see the book's performance chapter):
   dependent product ``dz_{t+1} W_hh`` and the nonlinearity's derivative; each weight gradient is
   one large GEMM over all steps;
 * the nonlinearity is ``relu_`` or ``tanh_``, or for large steps on CPU tanh computed from
-  ``expm1`` (:func:`_nonlinearity`), with an error relative to the output, as torch's; for
-  mid-size float32 steps on CPU the recurrence runs in the sigmoid form (:func:`_recur_sigmoid_form`),
+  ``expm1`` (``_nonlinearity``), with an error relative to the output, as torch's; for
+  mid-size float32 steps on CPU the recurrence runs in the sigmoid form (``_recur_sigmoid_form``),
   kept only where its absolute error is small against the outputs' norm (never for outputs of
   1e-6, where it would be of the order of the outputs themselves).
 
-Three entry points run a layer: :func:`scan` (no autograd), :class:`ElmanLayerFunction` (eager
+Three entry points run a layer: :func:`scan` (no autograd), ``ElmanLayerFunction`` (eager
 autograd; a double backward recomputes the layer with ATen's differentiable ``rnn_tanh``) and the
 custom operator ``rnn_companion::elman_layer`` (padded input, for ``torch.compile`` and
 ``torch.export``, which then see one opaque operator whatever the sequence length).
@@ -87,7 +87,7 @@ def scan(
 
 
 def _sigmoid_form_applies(out: Tensor, w_hh: Tensor, sizes: list[int], relu: bool) -> bool:
-    """Whether :func:`_recur_sigmoid_form` may run: float32 tanh on CPU, mid-size steps, a long
+    """Whether ``_recur_sigmoid_form`` may run: float32 tanh on CPU, mid-size steps, a long
     enough sequence and recurrent weights no larger than torch's initialisation makes them."""
     return bool(
         len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS and not relu and out.dtype == torch.float32 and out.is_cpu
@@ -289,7 +289,7 @@ def aten_layer(
 
 class ElmanLayerFunction(torch.autograd.Function):
     """One layer and direction for eager autograd: BPTT backward, and a differentiable one for
-    double backward (``create_graph=True``), which recomputes the layer with :func:`aten_layer`.
+    double backward (``create_graph=True``), which recomputes the layer with ``aten_layer``.
 
     The returned states are not saved for backward (an in-place change of them would make
     autograd refuse the backward): the backward reads a detached alias, which shares their
@@ -334,7 +334,7 @@ def layer_autograd(
     x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
     sizes: list[int], last: Tensor | None, prev: Tensor | None, relu: bool,
 ) -> tuple[Tensor, Tensor]:
-    """:class:`ElmanLayerFunction` applied: all states (R, H) and final states (N, H)."""
+    """``ElmanLayerFunction`` applied: all states (R, H) and final states (N, H)."""
     out: tuple[Tensor, Tensor] = ElmanLayerFunction.apply(  # type: ignore[no-untyped-call]  # untyped in torch
         x, h0, w_ih, w_hh, b_ih, b_hh, sizes, last, prev, relu
     )

@@ -152,7 +152,7 @@ def memory_horizon(
     """Train one Elman RNN per (setting, delay, seed) on delayed recall and measure test accuracy.
 
     Every model is trained with Adam (learning rate ``lr``) for ``steps`` minibatches of
-    ``batch`` sequences of ``length`` steps from :func:`rnn_companion.training.delayed_recall`
+    ``batch`` sequences of ``length`` steps from :func:`rnn_companion.datasets.delayed_recall`
     (the same stream for every setting with the same delay and seed), with its setting's
     initial scale, truncation and clipping. Accuracy is measured on ``test_size`` fresh
     sequences, on every step whose target exists (``t > delay``).

@@ -1,17 +1,17 @@
 """A fused GPU path for Elman RNNs: Triton kernels that run all time steps in one launch.
 
-* :mod:`~rnn_companion.fused.dispatch` (no Triton import): :func:`is_supported`,
-  :func:`unsupported_reason` and the hook :func:`maybe_fused_forward` that
+* ``dispatch`` (no Triton import): ``is_supported``,
+  ``unsupported_reason`` and the hook ``maybe_fused_forward`` that
   :class:`~rnn_companion.elman.ElmanRNN` calls per layer and direction;
-* :mod:`~rnn_companion.fused.triton_elman`: the forward and backward kernels and their
-  launchers :func:`fused_layer_forward` and :func:`fused_layer_backward`;
-* :mod:`~rnn_companion.fused.layer`: :class:`FusedElmanLayer`, the differentiable layer, and
-  :func:`rnn_forward`, a whole :class:`torch.nn.RNN` on the fused path;
-* :mod:`~rnn_companion.fused.cuda_graph`: the per-step loop captured in a CUDA graph;
-* :mod:`~rnn_companion.fused.bench_gpu`: the like-for-like GPU benchmark.
+* ``triton_elman``: the forward and backward kernels and their
+  launchers ``fused_layer_forward`` and ``fused_layer_backward``;
+* ``layer``: ``FusedElmanLayer``, the differentiable layer, and
+  ``rnn_forward``, a whole ``RNN`` on the fused path;
+* ``cuda_graph``: the per-step loop captured in a CUDA graph;
+* ``bench_gpu``: the like-for-like GPU benchmark.
 
 Triton is optional (``pip install rnn-companion[gpu]``) and imported lazily: importing this
-package imports only :mod:`~rnn_companion.fused.dispatch`; Triton is loaded when a name from
+package imports only ``dispatch``; Triton is loaded when a name from
 ``triton_elman`` or ``layer`` is first used, i.e. when a CUDA tensor (or the interpreter,
 ``TRITON_INTERPRET=1``) meets the fused path.
 """

@@ -64,9 +64,9 @@ def unsupported_reason(x: Tensor, hidden_size: int, *, packed: bool = False) -> 
     """Why the fused kernels cannot run a layer with input ``x`` and ``hidden_size``; None if they can.
 
     ``x`` is the layer's input, rows ``(R, I)`` or ``(T, B, I)``. The kernels run CUDA tensors on
-    NVIDIA GPUs of compute capability :data:`MIN_CAPABILITY` or later (or CPU tensors under
-    ``TRITON_INTERPRET=1``), hidden sizes up to :data:`MAX_HIDDEN`, fewer
-    than :data:`MAX_ELEMENTS` state elements, the dtypes of :data:`SUPPORTED_DTYPES`, and
+    NVIDIA GPUs of compute capability ``MIN_CAPABILITY`` or later (or CPU tensors under
+    ``TRITON_INTERPRET=1``), hidden sizes up to ``MAX_HIDDEN``, fewer
+    than ``MAX_ELEMENTS`` state elements, the dtypes of ``SUPPORTED_DTYPES``, and
     sequences of equal length (``packed=True`` means packed input with sequences of different
     lengths).
     """
