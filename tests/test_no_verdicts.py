@@ -26,7 +26,8 @@ book"), kept simple on purpose: they read the cell's source with ``ast`` (lines 
 
 Not detected: verdicts printed through a variable (``msg = "True"; print(msg)``), through
 ``display`` or a last expression, and typed numbers quoted from an ignored cell's printout
-without glue (``tests/test_prose_numbers.py`` catches decimals, percentages, times and ratios).
+without glue (``tests/test_prose_numbers.py`` catches decimals, percentages, times and ratios
+anywhere in the prose, and integers of two or more digits printed by an ignored cell).
 """
 
 from __future__ import annotations

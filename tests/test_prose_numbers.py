@@ -46,8 +46,12 @@ It does not count (each exclusion has a self-test below):
 - list markers and sentence ends (``1.`` then a space: no digit after the point).
 
 Not detected (kept simple on purpose): numbers spelled in words, a ratio written ``3:1``, a
-leading-point decimal ``.5``, integer counts quoted from a cell's output (``3 of 5``): for the
-last, ``tests/test_no_verdicts.py`` checks that glued values are compared.
+leading-point decimal ``.5``, numbers inside math (``$\approx 0.111$`` is math by the rule; keep
+measured values out of formulas, or glue them next to the formula), integer counts quoted from a
+cell's output. For the last, ``test_prose_quotes_no_number_nbval_ignores`` below catches the
+integers of two or more digits that a cell tagged ``nbval-ignore-output`` prints and the prose
+repeats (``110-170 epochs``), and ``tests/test_no_verdicts.py`` checks that such a cell glues
+nothing the prose uses.
 
 ``ALLOWED`` lists the typed measured numbers the book keeps as setup values (at most 10 for
 the whole book): (file name, an exact snippet of the collapsed prose, the reason). A finding
@@ -66,6 +70,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 NOT_PROSE = {"api.md", "bibliography.md"}
 MAX_ALLOWED = 10
 
@@ -175,7 +180,7 @@ def find_measured_numbers(prose: str) -> list[Finding]:
 def prose_pages() -> list[tuple[str, int, str]]:
     """(file name, cell index or -1 for a page, collapsed prose) for every prose text of the book."""
     pages: list[tuple[str, int, str]] = []
-    for path in sorted(BOOK.glob("*.ipynb")):
+    for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
@@ -244,6 +249,59 @@ def test_allowed_entries_accept_their_numbers_and_go_stale() -> None:
     assert allowed_table_problems([rate] * (MAX_ALLOWED + 1)) == [f"{MAX_ALLOWED + 1} typed numbers kept, at most 10"]
     no_reason = ("a.ipynb", "rate", "")
     assert allowed_table_problems([no_reason]) == [f"entry needs (file, snippet, reason): {no_reason}"]
+
+
+# ---- numbers quoted from outputs nbval does not compare -------------------------------------
+
+_OUTPUT_NUMBER = re.compile(r"(?<![\w.,])(\d+\.\d+|\d{2,})(?![\w]|\.\d)")
+_CODE_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\w)")
+
+
+def ignored_numbers_in_prose(nb: nbformat.NotebookNode) -> list[str]:
+    """Numbers printed by a cell nbval ignores that the notebook's prose quotes.
+
+    A cell tagged ``nbval-ignore-output`` (or starting with ``# NBVAL_IGNORE_OUTPUT``) prints
+    numbers nbval never compares; a sentence that repeats one of them goes stale unseen. This
+    catches what the decimal rule cannot (integer counts such as ``110-170 epochs``): every
+    decimal and every integer of two or more digits in the cell's stored text output that also
+    stands in the collapsed prose, unless some code cell's source writes it (then it is a setup
+    value, such as ``300`` steps).
+    """
+    prose = " ".join(strip_non_prose(c.source) for c in nb.cells if c.cell_type == "markdown")
+    in_prose = set(_OUTPUT_NUMBER.findall(prose))
+    in_code = {n for c in nb.cells if c.cell_type == "code" for n in _CODE_NUMBER.findall(c.source)}
+    found = []
+    for i, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or not (
+            "nbval-ignore-output" in tags or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
+        ):
+            continue
+        text = "".join(
+            o.get("text", "") if o.output_type == "stream" else str(o.get("data", {}).get("text/plain", ""))
+            for o in cell.get("outputs", [])
+        )
+        quoted = sorted((set(_OUTPUT_NUMBER.findall(text)) & in_prose) - in_code)
+        if quoted:
+            found.append(f"cell {i}: nbval-ignore-output, yet the prose quotes its printed {quoted}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_prose_quotes_no_number_nbval_ignores(path: Path) -> None:
+    problems = ignored_numbers_in_prose(nbformat.read(path, as_version=4))
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_numbers_from_ignored_outputs_are_found() -> None:
+    prose = nbformat.v4.new_markdown_cell("It took 110-170 epochs; 3 of 5 runs; $x = 0.25$; 300 steps.")
+    printed = nbformat.v4.new_output("stream", name="stdout", text="epochs [110, 170] 0.25, 3 of 5, 300\n")
+    cell = nbformat.v4.new_code_cell("run(steps=300)", outputs=[printed], metadata={"tags": ["nbval-ignore-output"]})
+    nb = nbformat.v4.new_notebook(cells=[prose, cell])
+    expected = "cell 1: nbval-ignore-output, yet the prose quotes its printed ['110', '170']"
+    assert ignored_numbers_in_prose(nb) == [expected]
+    cell.metadata["tags"] = []
+    assert ignored_numbers_in_prose(nb) == []
 
 
 # ---- self-tests of the detector ------------------------------------------------------------
