@@ -123,7 +123,8 @@ def plot_roofline(run: Mapping[str, object], device: str = "cpu", *, pass_: str 
     Parameters
     ----------
     run
-        A benchmark run; its ``floor[device]`` gives the peak GEMM rate (the flat roof).
+        A benchmark run; its ``floor[device]`` gives the rate of its GEMM probe (the flat roof; a
+        measurement of one square GEMM, not the processor's hard peak).
     device, pass_
         Which records to draw.
     overheads
@@ -147,7 +148,7 @@ def plot_roofline(run: Mapping[str, object], device: str = "cpu", *, pass_: str 
     works = np.array([step_flops(r) for r in rows])
     grid = np.logspace(np.log10(works.min()) - 0.3, np.log10(works.max()) + 0.3, 200)
     ax.plot(grid, np.full_like(grid, peak / 1e9), color=COLORS["grey"], lw=2,
-            label=f"peak GEMM ({floor['peak_gflops']:.0f} GFLOP/s)")
+            label=f"GEMM probe ({floor['peak_gflops']:.0f} GFLOP/s)")
     styles = ["--", ":", "-."]
     for k, (label, o) in enumerate(overheads):
         ax.plot(grid, overhead_model(grid, peak, o) / 1e9, color=COLORS["grey"], ls=styles[k % 3], lw=1.2,
