@@ -59,9 +59,11 @@ XOR_FIG3_DIPS = (2, 5, 8, 11)
 #: [elman1990, p. 197]
 LEXICAL_ERROR_TRAINED = 0.88
 
-#: The same page: turning all outputs off "drops error from the initial random value of ~15.5 to 1.0".
-#: [elman1990, p. 197]
+#: The error before training, "the initial random value of ~15.5". [elman1990, p. 197]
 LEXICAL_ERROR_INITIAL = 15.5
+
+#: The error once the network "learns to turn off all the output units" ("... to 1.0").
+#: [elman1990, p. 197]
 LEXICAL_ERROR_ALL_OFF = 1.0
 
 #: The (linkage, distance) pairs the stored lexical run compares.
