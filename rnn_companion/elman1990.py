@@ -34,6 +34,10 @@ from .stored import StoredRecord
 
 __all__ = [
     "XOR_FIG3",
+    "XOR_FIG3_DIPS",
+    "LEXICAL_ERROR_TRAINED",
+    "LEXICAL_ERROR_INITIAL",
+    "LEXICAL_ERROR_ALL_OFF",
     "LINKAGES",
     "XorRun",
     "LetterRun",
@@ -45,7 +49,22 @@ __all__ = [
 ]
 
 #: Fig. 3 of Elman (1990), the error at cycles 1 to 12 read off the page image (about ±0.01).
+#: [elman1990, Fig. 3, p. 186]
 XOR_FIG3 = (0.33, 0.16, 0.30, 0.28, 0.18, 0.34, 0.32, 0.17, 0.32, 0.32, 0.16, 0.28)
+
+#: The cycles (1-based) of Fig. 3 whose input is the 2nd bit of a triplet, so the next bit is the XOR.
+XOR_FIG3_DIPS = (2, 5, 8, 11)
+
+#: Lexical-class simulation, error after six passes ("RMS error after training dropped to 0.88").
+#: [elman1990, p. 197]
+LEXICAL_ERROR_TRAINED = 0.88
+
+#: The error before training, "the initial random value of ~15.5". [elman1990, p. 197]
+LEXICAL_ERROR_INITIAL = 15.5
+
+#: The error once the network "learns to turn off all the output units" ("... to 1.0").
+#: [elman1990, p. 197]
+LEXICAL_ERROR_ALL_OFF = 1.0
 
 #: The (linkage, distance) pairs the stored lexical run compares.
 LINKAGES: tuple[tuple[str, str], ...] = (
