@@ -24,15 +24,16 @@ custom operator ``rnn_companion::elman_layer`` (padded input, for ``torch.compil
 ``torch.export``, which then see one opaque operator whatever the sequence length).
 """
 
+import contextlib
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 from torch import _VF, Tensor
 
-__all__ = ["ElmanLayerFunction", "bptt", "elman_layer", "layer_autograd", "packed_indices", "scan"]
+__all__ = ["ElmanLayerFunction", "bptt", "elman_layer", "layer_autograd", "packed_indices", "scan", "sigmoid_form"]
 
 EXPM1_MIN_STEP_ELEMENTS = 8192  # from about 64 x 128 per step, tanh via expm1 beats torch.tanh on CPU
 # From 2048 elements per step (and below EXPM1_MIN_STEP_ELEMENTS), float32 on CPU: the sigmoid form
@@ -86,11 +87,27 @@ def scan(
     return out
 
 
+_sigmoid_form_on = [True]  # switched by sigmoid_form(); a list so that the context manager can set it
+
+
+@contextlib.contextmanager
+def sigmoid_form(enabled: bool) -> Iterator[None]:
+    """Turn the sigmoid form of tanh (``_recur_sigmoid_form``) on or off inside a ``with`` block,
+    e.g. to measure what it buys (the benchmark's ``elman_tanh`` contender). Not thread-safe."""
+    previous = _sigmoid_form_on[0]
+    _sigmoid_form_on[0] = bool(enabled)
+    try:
+        yield
+    finally:
+        _sigmoid_form_on[0] = previous
+
+
 def _sigmoid_form_applies(out: Tensor, w_hh: Tensor, sizes: list[int], relu: bool) -> bool:
     """Whether ``_recur_sigmoid_form`` may run: float32 tanh on CPU, mid-size steps, a long
     enough sequence and recurrent weights no larger than torch's initialisation makes them."""
     return bool(
-        len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS and not relu and out.dtype == torch.float32 and out.is_cpu
+        _sigmoid_form_on[0] and len(sizes) >= 4 * SIGMOID_FORM_PROBE_STEPS
+        and not relu and out.dtype == torch.float32 and out.is_cpu
         and SIGMOID_FORM_MIN_STEP_ELEMENTS <= sizes[0] * w_hh.shape[0] < EXPM1_MIN_STEP_ELEMENTS
         and float(w_hh.abs().sum(1).max()) <= SIGMOID_FORM_MAX_ROW_SUM_PER_SQRT_H * w_hh.shape[0] ** 0.5
     )

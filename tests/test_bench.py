@@ -193,6 +193,31 @@ def test_a_crashing_contender_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.slow
+def test_the_sigmoid_form_ablation_runs_without_the_form() -> None:
+    """elman_tanh: ElmanRNN timed inside sigmoid_form(False), checked against torch.nn.RNN like the others,
+    at a size where the form would otherwise run (32 x 128 per step, 40 steps)."""
+    from rnn_companion import elman_ops
+    from rnn_companion.bench import core
+
+    calls = []
+    real = elman_ops._recur_sigmoid_form
+
+    def spy(*args: object) -> None:
+        calls.append(1)
+        real(*args)  # type: ignore[arg-type]
+
+    elman_ops._recur_sigmoid_form = spy  # type: ignore[assignment]
+    try:
+        result = core.run([("40,32,64,128", (40, 32, 64, 128))], [1], ["cpu"], ["fwd"], contenders=["elman_tanh"],
+                          repeats=1, warmup=0, min_time=0.0, floor=False)
+    finally:
+        elman_ops._recur_sigmoid_form = real  # type: ignore[assignment]
+    rows = [r for r in result["results"] if r["contender"] == "elman_tanh"]
+    assert len(rows) == 1 and rows[0]["max_abs_diff"] < 1e-4, rows
+    assert calls == [], "the ablation ran the sigmoid form"
+
+
+@pytest.mark.slow
 def test_a_wrong_contender_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     from rnn_companion.bench import core
 

@@ -488,3 +488,22 @@ def test_item10_calls_without_hx_share_no_visible_state():
         again, h_again = ours(x)
         expected, expected_h = ref(x)
     assert max_diff(again, expected) <= 1e-6 and max_diff(h_again, expected_h) <= 1e-6
+
+
+def test_item3_sigmoid_form_switch_restores_tanh_and_itself():
+    """sigmoid_form(False) (the benchmark's elman_tanh ablation) runs tanh_ throughout, bit for bit
+    what the path without the form computes; leaving the block turns the form back on."""
+    from rnn_companion import elman_ops
+
+    torch.manual_seed(40)
+    rnn = nn.RNN(64, 128)
+    x = torch.randn(40, 32, 64).reshape(-1, 64)
+    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in rnn.parameters())
+    args = (x, torch.zeros(32, 128), w_ih, w_hh, b_ih, b_hh, [32] * 40)
+    with_form = elman_ops.scan(*args, relu=False)
+    with elman_ops.sigmoid_form(False):
+        without = elman_ops.scan(*args, relu=False)
+    again = elman_ops.scan(*args, relu=False)
+    out = torch.mm(x, w_ih.t()).add_(b_ih + b_hh)
+    elman_ops._recur(out, torch.zeros(32, 128), w_hh.t(), [32] * 40, torch.Tensor.tanh_)
+    assert torch.equal(without, out) and not torch.equal(with_form, without) and torch.equal(again, with_form)

@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _CONTENDERS = ("torch", "elman", "numpy", "torch_nocudnn")
+_ABLATIONS = ("elman_tanh",)  # run only when named with --contenders
 _CLOCKS = ("cpu", "wall")
 
 
@@ -78,7 +79,9 @@ def build_parser(prog: str = "rnn-companion-bench") -> argparse.ArgumentParser:
         "--device", dest="devices", nargs="+", metavar="DEV",
         help="cpu, cuda or cuda:N (default: cpu, plus cuda when available)",
     )
-    p.add_argument("--contenders", nargs="+", choices=_CONTENDERS, help="default: all that apply")
+    p.add_argument("--contenders", nargs="+", choices=_CONTENDERS + _ABLATIONS,
+                   help="default: all that apply; the ablation elman_tanh (ElmanRNN with the sigmoid "
+                   "form of tanh off) only when named")
     p.add_argument("--threads", type=_positive_int, default=1, help="CPU threads for torch and BLAS (default: 1)")
     p.add_argument("--repeats", type=_positive_int, default=7, help="timed rounds per case (default: 7)")
     p.add_argument("--warmup", type=_nonnegative_int, default=2, help="untimed calls per contender (default: 2)")

@@ -23,19 +23,23 @@ import torch
 from .. import __version__, fast_numpy
 from .._typing import Array
 from ..elman import ElmanRNN
+from ..elman_ops import sigmoid_form
 from .report import SCHEMA, BenchRecord, BenchRun, Skipped
 from .sizes import PASSES, Case, Dims, case_flops, target_for
 from .timing import BASELINE, measure_floor, summarize, time_interleaved, timer_for
 
-__all__ = ["CONTENDERS", "LABELS", "THREAD_ENV", "MAX_DIFF", "run"]
+__all__ = ["CONTENDERS", "ABLATIONS", "LABELS", "THREAD_ENV", "MAX_DIFF", "run"]
 
 CONTENDERS = ("torch", "elman", "numpy", "torch_nocudnn")
+#: Ablations, run only when asked for: ``elman_tanh`` is ElmanRNN with the sigmoid form of tanh off.
+ABLATIONS = ("elman_tanh",)
 LABELS = {
     ("torch", "cpu"): "torch.nn.RNN",
     ("torch", "cuda"): "torch.nn.RNN (cuDNN)",
     ("torch_nocudnn", "cuda"): "torch.nn.RNN (no cuDNN)",
     ("elman", "cpu"): "ElmanRNN",
     ("elman", "cuda"): "ElmanRNN",
+    ("elman_tanh", "cpu"): "ElmanRNN, tanh_ only",
     ("numpy", "cpu"): "NumPy (fast_numpy)",
 }
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -103,6 +107,16 @@ def _loadavg() -> list[float] | None:
         return None
 
 
+def _without_sigmoid_form(fn: Callable[[], torch.Tensor]) -> Callable[[], torch.Tensor]:
+    """``fn`` run with ElmanRNN's sigmoid form of tanh switched off (the ``elman_tanh`` ablation)."""
+
+    def call() -> torch.Tensor:
+        with sigmoid_form(False):
+            return fn()
+
+    return call
+
+
 def _contenders(case: Case, contenders: Sequence[str], base: torch.nn.RNN, x: torch.Tensor, gout: torch.Tensor,
                 ) -> tuple[dict[str, Callable[[], object]], dict[str, Callable[[], object]]]:
     """The timed functions of a case and, per contender, its forward call for the correctness check."""
@@ -113,6 +127,11 @@ def _contenders(case: Case, contenders: Sequence[str], base: torch.nn.RNN, x: to
         model = ElmanRNN(x.shape[2], base.hidden_size, num_layers=case.layers).to(dev)
         model.load_state_dict(base.state_dict())
         fns["elman"], checks["elman"] = _torch_fn(model, x, gout, case.pass_), _torch_fn(model, x, gout, "fwd")
+    if "elman_tanh" in contenders:
+        plain = ElmanRNN(x.shape[2], base.hidden_size, num_layers=case.layers).to(dev)
+        plain.load_state_dict(base.state_dict())
+        fns["elman_tanh"] = _without_sigmoid_form(_torch_fn(plain, x, gout, case.pass_))
+        checks["elman_tanh"] = _without_sigmoid_form(_torch_fn(plain, x, gout, "fwd"))
     if "numpy" in contenders and dev.type == "cpu":
         params = {k: v.detach().cpu().numpy().copy() for k, v in base.state_dict().items()}
         xn, gn = x.cpu().numpy(), gout.cpu().numpy()
