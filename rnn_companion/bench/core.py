@@ -31,7 +31,7 @@ from .timing import BASELINE, measure_floor, summarize, time_interleaved, timer_
 __all__ = ["CONTENDERS", "ABLATIONS", "LABELS", "THREAD_ENV", "MAX_DIFF", "run"]
 
 CONTENDERS = ("torch", "elman", "numpy", "torch_nocudnn")
-#: Ablations, run only when asked for: ``elman_tanh`` is ElmanRNN with the sigmoid form of tanh off.
+#: The ablation contenders, timed only when named (``elman_tanh`` is ElmanRNN with the sigmoid form of tanh off).
 ABLATIONS = ("elman_tanh",)
 LABELS = {
     ("torch", "cpu"): "torch.nn.RNN",
