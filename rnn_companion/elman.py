@@ -222,9 +222,7 @@ class ElmanRNN(nn.RNN):
         for layer in range(self.num_layers):
             outs = []
             for direction in range(num_directions):
-                k = (layer * num_directions + direction) * stride
-                w_ih, w_hh, b_ih, b_hh = weights[k : k + 4] if stride == 4 else [*weights[k : k + 2], None, None]
-                assert w_ih is not None and w_hh is not None  # checked by _fast_path
+                w_ih, w_hh, b_ih, b_hh = _layer_weights(weights, layer * num_directions + direction, stride)
                 h0 = hx[layer * num_directions + direction]  # (N, H_out)
                 x_in = x if direction == 0 else _reverse(x, rev, steps, n)
                 fused = maybe_fused_forward(x_in, h0, w_ih, w_hh, b_ih, b_hh, sizes, relu) if fused_possible else None
@@ -251,9 +249,7 @@ class ElmanRNN(nn.RNN):
         for layer in range(self.num_layers):
             outs = []
             for direction in range(num_directions):
-                k = (layer * num_directions + direction) * stride
-                w_ih, w_hh, b_ih, b_hh = weights[k : k + 4] if stride == 4 else [*weights[k : k + 2], None, None]
-                assert w_ih is not None and w_hh is not None  # checked by _fast_path
+                w_ih, w_hh, b_ih, b_hh = _layer_weights(weights, layer * num_directions + direction, stride)
                 h0 = hx[layer * num_directions + direction]  # (N, H_out)
                 out, h_final = elman_layer(x if direction == 0 else x.flip(0), h0, w_ih, w_hh, b_ih, b_hh, relu)
                 outs.append(out if direction == 0 else out.flip(0))
@@ -287,6 +283,17 @@ def _layers_hidden_from_dynamo() -> _LayersFn:
     if not _hidden_layers:
         _hidden_layers.append(torch.compiler.disable(ElmanRNN._layers))
     return _hidden_layers[0]
+
+
+def _layer_weights(
+    weights: list[Tensor | None], index: int, stride: int
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    """``(w_ih, w_hh, b_ih, b_hh)`` of layer-and-direction ``index`` in torch's flat weight list
+    (``stride`` 4 with biases, 2 without)."""
+    k = index * stride
+    w_ih, w_hh = weights[k], weights[k + 1]
+    assert w_ih is not None and w_hh is not None  # checked by _fast_path
+    return w_ih, w_hh, (weights[k + 2] if stride == 4 else None), (weights[k + 3] if stride == 4 else None)
 
 
 def _reverse(rows: Tensor, rev: Tensor | None, steps: int, n: int) -> Tensor:

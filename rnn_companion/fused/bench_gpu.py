@@ -47,6 +47,7 @@ import triton
 import triton.language as tl
 from torch import Tensor, nn
 
+from ..bench.timing import timer_for
 from .cuda_graph import GraphedRNN
 from .dispatch import MAX_HIDDEN
 from .layer import rnn_forward
@@ -75,22 +76,9 @@ def _floor_kernel(w_ptr: tl.tensor, out_ptr: tl.tensor, T: int, H: int, BLOCK_H:
 
 
 def _time(fn: Callable[[], object], number: int, device: str = "cuda") -> float:
-    """Seconds per call of ``number`` back-to-back calls, between two CUDA events (on ``cpu``,
-    the smoke test's device, by the wall clock)."""
-    if device == "cpu":
-        start_s = time.perf_counter()
-        for _ in range(number):
-            fn()
-        return (time.perf_counter() - start_s) / number
-    torch.cuda.synchronize()
-    start = torch.cuda.Event(enable_timing=True)
-    end = torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(number):
-        fn()
-    end.record()
-    end.synchronize()
-    return float(start.elapsed_time(end)) / 1e3 / number
+    """Seconds per call of ``number`` back-to-back calls: CUDA events on a GPU, the wall clock on
+    ``cpu`` (the smoke test's device); the benchmark's own timers (:mod:`rnn_companion.bench.timing`)."""
+    return timer_for(torch.device(device), "wall").measure(fn, number)
 
 
 def measure_floor(hidden: int, steps: int = 1000) -> float:
