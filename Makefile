@@ -13,7 +13,7 @@ NBVAL  := $(THREADS) $(BIN)/python -m pytest --nbval --nbval-current-env \
           --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q
 JOBS   ?= 2
 
-.PHONY: setup test lint unit slow book nbval html browser notebooks serve gpu-check bench clean
+.PHONY: setup test lint unit slow book nbval html html-zh locale browser notebooks serve gpu-check bench clean
 
 setup: $(STAMP)
 
@@ -41,7 +41,8 @@ slow: $(STAMP)
 	$(THREADS) $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -q -n $(JOBS) -m slow
 
 ## make book: nbval re-executes every notebook and compares it with its stored outputs,
-## then Sphinx renders exactly those outputs (execute_notebooks: off), warnings as errors.
+## then Sphinx renders exactly those outputs (execute_notebooks: off), warnings as errors:
+## the English site in _build/html, the Chinese one in _build/html/zh_CN.
 book: nbval html
 
 nbval: $(STAMP)
@@ -50,6 +51,20 @@ nbval: $(STAMP)
 html: $(STAMP)
 	rm -rf _build
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(MAKE) --no-print-directory html-zh
+
+## make html-zh: the Chinese edition, after checking that its catalogues are complete and current
+html-zh: $(STAMP)
+	$(BIN)/python .ci/catalogues.py check
+	$(BIN)/python .ci/catalogues.py config > _config_zh.yml
+	rm -rf _build/zh _build/html/zh_CN
+	$(BIN)/jupyter-book build . --config _config_zh.yml --path-output _build/zh --all -W -n --keep-going
+	mv _build/zh/_build/html _build/html/zh_CN
+
+## make locale: bring the Chinese catalogues (book/locale) in step with the English text;
+## then translate every entry that `python .ci/catalogues.py check` lists
+locale: $(STAMP)
+	$(BIN)/python .ci/catalogues.py update
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py -q -rs

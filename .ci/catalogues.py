@@ -29,10 +29,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from book_site import glossary_pairs  # noqa: E402  (one parser of the glossary page)
+
 LOCALE = "zh_CN"
 PO_DIR = ROOT / "book" / "locale" / LOCALE / "LC_MESSAGES"
 POT_DIR = ROOT / "_build" / "gettext"
@@ -46,7 +50,7 @@ HAN = r"\u3400-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{HAN}]")
 
 # Markup a translation must carry over unchanged, in any order.
-_ROLE = re.compile(r"\{[a-zA-Z:_-]+\}`[^`]*`")
+_ROLE = re.compile(r"(?<![A-Za-z0-9_`])\{[a-zA-Z:_-]+\}`[^`]*`")
 _CODE = re.compile(r"``[^`]+``|`[^`]+`")
 _DMATH = re.compile(r"\$\$.+?\$\$", re.S)
 _MATH = re.compile(r"(?<![\\$])\$[^$\n]+?(?<!\\)\$")
@@ -61,7 +65,10 @@ def _protected(text: str) -> tuple[list[str], str]:
         for m in pattern.finditer(text):
             token = m.group(0)
             # {cite:t} and {cite:p} are the same reference; word order may need either.
-            tokens.append(re.sub(r"^\{cite:[tp]\}", "{cite}", token))
+            token = re.sub(r"^\{cite:[tp]\}", "{cite}", token)
+            # {ref}`text <target>`: the text is translated, the target is kept
+            token = re.sub(r"^(\{[a-z:]+\}`)[^`<]*?\s*(<[^`>]+>`)$", r"\1\2", token)
+            tokens.append(token)
         text = pattern.sub(" \x00 ", text)
     for m in _LINK.finditer(text):
         tokens.append(m.group(1) or m.group(2))
@@ -73,7 +80,8 @@ def _protected(text: str) -> tuple[list[str], str]:
 def is_notation_only(msgid: str) -> bool:
     """A message with no words to translate: displayed maths, code, references, numbers."""
     if msgid.startswith("\n") or msgid.lstrip().startswith("\\begin"):
-        return re.search(r"\\text\{[^}]*[a-zA-Z]{3,}", msgid) is None
+        # \text{step} or \text{RNN} is a label, as in the inline maths; a phrase is prose
+        return re.search(r"\\text\{[^}]*[A-Za-z]+\s+[A-Za-z]+", msgid) is None
     _, rest = _protected(msgid)
     return re.search(r"[A-Za-z]{2,}", rest) is None
 
@@ -95,17 +103,14 @@ class Term:
 
 
 def glossary_terms(path: Path = GLOSSARY) -> list[Term]:
-    """The (English, Chinese) pairs of the glossary page's table, longest English first."""
+    """The glossary page's (English, Chinese) pairs, longest English first."""
     terms = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 2 or not _HAN_RE.search(cells[1]) or cells[0] in ("English", "---"):
-            continue
-        english = re.sub(r"\s*\([^)]*\)$", "", cells[0])
+    for english, chinese in glossary_pairs(path):
+        english = re.sub(r"\s*\([^)]*\)$", "", english)
         words = re.escape(english.lower()).replace(r"\-", " ").replace(r"\ ", " ")
         words = words.replace(" ", r"[\s-]+")
         pattern = re.compile(rf"\b{words}(?:s|es)?\b", re.I)
-        terms.append(Term(english, cells[1], pattern))
+        terms.append(Term(english, chinese, pattern))
     return sorted(terms, key=lambda t: -len(t.english))
 
 
@@ -169,7 +174,7 @@ def expected_messages(pot: Path) -> list[Message]:
 
 def check_catalogue(name: str, po: Catalog, expected: Iterable[str] | None,
                     terms: list[Term]) -> Iterator[Problem]:
-    if po.locale is None or str(po.locale) != LOCALE:
+    if po.locale is None or po.locale != Locale.parse(LOCALE):
         yield Problem(name, "", f"catalogue language is {po.locale}, expected {LOCALE}")
     if po.charset.lower() != "utf-8":
         yield Problem(name, "", f"catalogue charset is {po.charset}, expected UTF-8")
@@ -187,8 +192,8 @@ def check_catalogue(name: str, po: Catalog, expected: Iterable[str] | None,
     for msgid, m in have.items():
         if m.fuzzy:
             yield Problem(name, msgid, "fuzzy: the English changed; update the translation")
-        assert isinstance(msgid, str) and isinstance(m.string, str)
-        for what in check_message(msgid, m.string, terms, keep_english=keep_english):
+        msgstr = m.string if isinstance(m.string, str) else ""
+        for what in check_message(str(msgid), msgstr, terms, keep_english=keep_english):
             yield Problem(name, msgid, what)
 
 
@@ -233,21 +238,29 @@ def _write(path: Path, catalog: Catalog) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def merge(po: Catalog | None, expected: Iterable[str]) -> Catalog:
+    """`po` brought in step with the English messages `expected`: unchanged ones keep their
+    translation, a changed one gets its nearest old translation marked fuzzy, new ones are
+    untranslated (notation-only ones copied), and messages the book no longer has are gone."""
+    template = Catalog(locale=None)
+    for msgid in expected:
+        template.add(msgid)
+    po = po if po is not None else Catalog(locale=LOCALE)
+    po.update(template, no_fuzzy_matching=False)
+    po.obsolete.clear()
+    for m in po:
+        if m.id and not m.string and isinstance(m.id, str) and is_notation_only(m.id):
+            m.string = m.id
+    return po
+
+
 def update() -> None:
     wanted = set()
     for pot in pots():
-        template = Catalog(locale=None)
-        for m in expected_messages(pot):
-            template.add(m.id, locations=[], flags=())
         path = po_path(pot)
         wanted.add(path)
-        po = _read(path) if path.exists() else Catalog(locale=LOCALE)
-        po.update(template, no_fuzzy_matching=False)
-        po.obsolete.clear()
-        for m in po:
-            if m.id and not m.string and isinstance(m.id, str) and is_notation_only(m.id):
-                m.string = m.id
-        _write(path, po)
+        old = _read(path) if path.exists() else None
+        _write(path, merge(old, [str(m.id) for m in expected_messages(pot)]))
     for path in PO_DIR.rglob("*.po"):
         if path not in wanted:
             path.unlink()
@@ -285,10 +298,12 @@ def config() -> str:
     """_config.yml with the Chinese edition's settings (title, language, catalogues)."""
     text = (ROOT / "_config.yml").read_text(encoding="utf-8")
     text = re.sub(r"^title: .*$", f'title: "{TITLE_ZH}"', text, count=1, flags=re.M)
+    text = re.sub(r'^(\s*)math_eqref_format: .*\n', "", text, count=1, flags=re.M)
     anchor = "  config:\n"
     assert anchor in text, "_config.yml has no sphinx: config: section"
     extra = (f"    language: {LOCALE}\n"
-             "    locale_dirs: [book/locale/]\n")
+             "    locale_dirs: [book/locale/]\n"
+             '    math_eqref_format: "式 ({number})"\n')
     return "# Generated by .ci/catalogues.py config from _config.yml: do not edit.\n" + \
         text.replace(anchor, anchor + extra, 1)
 

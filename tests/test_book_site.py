@@ -55,3 +55,37 @@ def test_the_site_serves_its_own_mathjax() -> None:
     assert len(list((book_site.VENDOR / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))) >= 20
     config = (ROOT / "_config.yml").read_text()
     assert "mathjax_path: mathjax/tex-chtml-full.js" in config
+
+
+# ----------------------------------------------------------------- the two editions
+
+@pytest.mark.parametrize(("pagename", "chinese", "expected", "resolves_to"), [
+    ("book/02_hidden_state", False, "../zh_CN/book/02_hidden_state.html", "zh_CN/book/02_hidden_state.html"),
+    ("book/02_hidden_state", True, "../../book/02_hidden_state.html", "book/02_hidden_state.html"),
+    ("search", False, "zh_CN/search.html", "zh_CN/search.html"),
+    ("genindex", True, "../genindex.html", "genindex.html"),
+])
+def test_language_switch_points_at_the_same_page(pagename: str, chinese: bool, expected: str,
+                                                 resolves_to: str) -> None:
+    url = book_site.other_edition(pagename, chinese)
+    assert url == expected
+    here = Path("/site") / ("zh_CN" if chinese else "") / pagename
+    assert (here.parent / url).resolve() == Path("/site") / resolves_to
+
+
+def test_glue_roles_in_translations_name_their_notebook() -> None:
+    text = ("范数从 {glue:text}`ch2_norm_2:.2f` 降到 {glue:text}`n_distinct`，"
+            "见 {glue:text}`other.ipynb::k:.1f` 与 {eq}`eq-x`。")
+    assert book_site.glue_from_notebook(text, "02_hidden_state.ipynb") == (
+        "范数从 {glue:text}`02_hidden_state.ipynb::ch2_norm_2:.2f` 降到 "
+        "{glue:text}`02_hidden_state.ipynb::n_distinct:s`，"
+        "见 {glue:text}`other.ipynb::k:.1f` 与 {eq}`eq-x`。")
+
+
+def test_glossary_table_is_read_row_by_row(tmp_path: Path) -> None:
+    page = tmp_path / "glossary.md"
+    page.write_text("# Glossary\n\nText (隐状态).\n\n| English | 中文 |\n| --- | --- |\n"
+                    "| hidden state | 隐状态 |\n| time step | 时间步 |\n\nAfter | 不是表格\n",
+                    encoding="utf-8")
+    assert book_site.glossary_pairs(page) == [("hidden state", "隐状态"), ("time step", "时间步")]
+    assert len(book_site.glossary_pairs()) >= 60

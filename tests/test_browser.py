@@ -5,6 +5,11 @@ errors and no request leaves the site. Each page is then laid out at a phone's w
 (390 px): no content may reach past the page's right edge unless a block that scrolls
 holds it. A screenshot of each page is saved to ``_build/screenshots/``.
 
+Both editions are covered: the Chinese site (``_build/html/zh_CN``) must be ``lang="zh-CN"``,
+render its Han characters with a CJK font, keep no space between two Han characters, find
+Chinese words in its search, and show the same glued values and the same equation and figure
+numbers as the English page; every page of both links to itself in the other edition.
+
 Where Chromium is missing the test says so and skips; under CI (``CI=true``) it
 must run, so a missing browser or site fails it.
 """
@@ -23,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -40,9 +46,17 @@ def find_browser() -> str | None:
     return next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
 
 
+ZH = SITE / "zh_CN"
+
+
 def pages() -> list[Path]:
-    found = sorted(SITE.glob("book/*.html"))
+    found = sorted(SITE.glob("book/*.html")) + sorted(ZH.glob("book/*.html"))
     return [p for p in found if p.name not in {"genindex.html", "search.html"}]
+
+
+def key(page: Path) -> str:
+    """'book/02_hidden_state.html' or 'zh_CN/book/02_hidden_state.html'."""
+    return page.relative_to(SITE).as_posix()
 
 
 def require(condition: bool, reason: str) -> None:
@@ -69,6 +83,18 @@ CHECK_JS = r"""
   clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea')
        .forEach(e => e.remove());
   const text = clone.innerText;
+  // a line break or space between two Han characters inside one paragraph shows as a gap
+  const prose = body.cloneNode(true);
+  prose.querySelectorAll('pre, code, script, style, mjx-container, .math, .pasted-text, a, .highlight')
+       .forEach(e => e.replaceWith('X'));
+  const spacedHan = [...prose.querySelectorAll('p, li, figcaption, dt, dd, td, th, h1, h2, h3, h4')]
+       .flatMap(e => e.textContent.match(/[\u3400-\u9fff][ \t\n]+[\u3400-\u9fff]/g) || []);
+  const sw = document.querySelector('a.book-language-switch');
+  let switchStatus = null;
+  if (sw) {
+    try { switchStatus = (await fetch(sw.href, {method: 'HEAD'})).status; }
+    catch (e) { switchStatus = String(e); }
+  }
   const rawTex = text.match(/\\(begin|end|frac|mathbf|mathrm|sum|prod|left|right|tanh|odot)\b|\$\$|\\\(|\\\[/g) || [];
   const mathNodes = [...document.querySelectorAll('.math')];
   return {
@@ -81,6 +107,15 @@ CHECK_JS = r"""
     images: imgs.length,
     brokenImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
     height: Math.min(document.documentElement.scrollHeight, 6000),
+    lang: document.documentElement.lang,
+    hanChars: (text.match(/[\u3400-\u9fff]/g) || []).length,
+    spacedHan: spacedHan.slice(0, 5),
+    switchHref: sw ? sw.getAttribute('href') : null,
+    switchStatus: switchStatus,
+    pasted: [...document.querySelectorAll('main .pasted-text')].map(e => e.textContent.trim()),
+    eqnos: [...document.querySelectorAll('main span.eqno')].map(e => e.textContent.trim()),
+    fignos: [...document.querySelectorAll('main figure .caption-number')]
+              .map(e => (e.textContent.match(/[0-9.]+[0-9]/) || [''])[0]),
   };
 })()
 """
@@ -179,6 +214,44 @@ def problems_in_events(events: list[dict], origin: str) -> list[str]:
     return found
 
 
+SEARCHES = (("en", "", "hidden state"), ("zh_CN", "zh_CN/", "隐状态"))
+
+SEARCH_JS = r"""
+(async () => {
+  for (let i = 0; i < 100; i++) {
+    const hits = [...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'));
+    const done = document.querySelector('#search-results p.search-summary');
+    if (hits.length || (done && done.textContent.trim())) return hits;
+    await new Promise(r => setTimeout(r, 200));
+  }
+  return null;
+})()
+"""
+
+
+async def search(cdp: DevTools, url: str, word: str) -> list[str] | None:
+    """The result links the site's own search gives for `word` (None: no answer in 20 s)."""
+    cdp.events.clear()
+    await cdp.call("Page.navigate", url=f"{url}?q={urllib.parse.quote(word)}")
+    await cdp.wait_event("Page.loadEventFired")
+    res = await cdp.call("Runtime.evaluate", expression=SEARCH_JS, awaitPromise=True, returnByValue=True)
+    return res["result"].get("value")
+
+
+async def title_fonts(cdp: DevTools) -> list[str]:
+    """The fonts the browser used to draw the page's title (its Han characters, on a Chinese page)."""
+    doc = await cdp.call("DOM.getDocument", depth=0)
+    node = await cdp.call("DOM.querySelector", nodeId=doc["root"]["nodeId"], selector="main h1")
+    if not node.get("nodeId"):
+        return []
+    fonts = await cdp.call("CSS.getPlatformFontsForNode", nodeId=node["nodeId"])
+    return [f["familyName"] for f in fonts.get("fonts", []) if f.get("glyphCount", 0) > 0]
+
+
+def shot_path(page: Path) -> Path:
+    return SHOTS / (key(page).removesuffix(".html").replace("/", "-") + ".png")
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
@@ -221,7 +294,7 @@ async def check_site(browser: str, targets: list[Path]) -> dict[str, dict]:
         assert ws_url, "Chromium's DevTools endpoint did not come up"
         ws = await websocket_connect(ws_url, max_message_size=64 * 2**20)
         cdp = DevTools(ws)
-        for domain in ("Page", "Runtime", "Log", "Network"):
+        for domain in ("Page", "Runtime", "Log", "Network", "DOM", "CSS"):
             await cdp.call(f"{domain}.enable")
         SHOTS.mkdir(parents=True, exist_ok=True)
         for page in targets:
@@ -232,17 +305,20 @@ async def check_site(browser: str, targets: list[Path]) -> dict[str, dict]:
             info = res["result"]["value"]
             await asyncio.sleep(0.3)  # late console messages
             info["problems"] = problems_in_events(cdp.events, origin)
+            info["fonts"] = await title_fonts(cdp)
             await cdp.call("Emulation.setDeviceMetricsOverride", width=1280, height=info["height"],
                            deviceScaleFactor=1, mobile=False)
             shot = await cdp.call("Page.captureScreenshot", format="png")
-            (SHOTS / f"{page.stem}.png").write_bytes(base64.b64decode(shot["data"]))
+            shot_path(page).write_bytes(base64.b64decode(shot["data"]))
             await cdp.call("Emulation.setDeviceMetricsOverride", width=PHONE_WIDTH, height=800,
                            deviceScaleFactor=1, mobile=True)
             await asyncio.sleep(0.3)  # relayout
             narrow = await cdp.call("Runtime.evaluate", expression=NARROW_JS, returnByValue=True)
             info["narrow"] = narrow["result"]["value"]
             await cdp.call("Emulation.clearDeviceMetricsOverride")
-            results[page.name] = info
+            results[key(page)] = info
+        results["search"] = {lang: await search(cdp, f"{origin}/{prefix}search.html", word)
+                             for lang, prefix, word in SEARCHES}
         ws.close()
     finally:
         proc.kill()
@@ -261,9 +337,11 @@ def site_results() -> dict[str, dict]:
 
 
 def test_every_page_renders_math_images_and_no_errors(site_results: dict[str, dict]) -> None:
-    assert len(site_results) == len(pages())
+    assert len(site_results) == len(pages()) + 1  # and the searches
     bad = {}
     for name, info in site_results.items():
+        if name == "search":
+            continue
         issues = list(info["problems"])
         if info["math"] and not info["mathjaxLoaded"]:
             issues.append("MathJax did not load")
@@ -281,8 +359,82 @@ def test_every_page_renders_math_images_and_no_errors(site_results: dict[str, di
         if issues:
             bad[name] = issues
     assert not bad, json.dumps(bad, indent=1)
-    assert sum(info["mjx"] for info in site_results.values()) > 0, "no rendered math anywhere"
-    assert all((SHOTS / f"{Path(n).stem}.png").stat().st_size > 10_000 for n in site_results)
+    assert sum(info["mjx"] for n, info in site_results.items() if n != "search") > 0, "no rendered math"
+    assert all(shot_path(p).stat().st_size > 10_000 for p in pages())
+
+
+def cjk_fonts() -> set[str]:
+    """Families fontconfig says can draw Chinese (empty where fontconfig is missing)."""
+    fc = shutil.which("fc-list")
+    if not fc:
+        return set()
+    out = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True).stdout
+    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
+
+
+def test_both_editions_link_to_each_other(site_results: dict[str, dict]) -> None:
+    bad = {}
+    for name, info in site_results.items():
+        if name == "search":
+            continue
+        chinese = name.startswith("zh_CN/")
+        other = name.removeprefix("zh_CN/") if chinese else "zh_CN/" + name
+        target = (SITE / name).parent / (info["switchHref"] or "")
+        if info["switchHref"] is None or target.resolve() != (SITE / other).resolve():
+            bad[name] = f"language switch {info['switchHref']!r}, expected a link to {other}"
+        elif info["switchStatus"] != 200:
+            bad[name] = f"language switch answered {info['switchStatus']}"
+        if info["lang"] != ("zh-CN" if chinese else "en"):
+            bad[name] = f"<html lang={info['lang']!r}>"
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+def test_chinese_pages_read_as_chinese(site_results: dict[str, dict]) -> None:
+    english = [n for n in site_results if n.startswith("book/")]
+    chinese = [n for n in site_results if n.startswith("zh_CN/")]
+    assert len(english) == len(chinese) == 15
+    fonts = cjk_fonts()
+    require(bool(fonts), "fontconfig lists no font for Chinese (apt-get install fonts-wqy-microhei)")
+    bad = {}
+    for name in chinese:
+        info = site_results[name]
+        issues = []
+        if info["hanChars"] < 100:
+            issues.append(f"only {info['hanChars']} Han characters: the page is not translated")
+        if info["spacedHan"]:
+            issues.append(f"space between Han characters: {info['spacedHan']}")
+        if not set(info["fonts"]) & fonts:
+            issues.append(f"title drawn with {info['fonts']}, none of them a CJK font {sorted(fonts)}")
+        if issues:
+            bad[name] = issues
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+    print(f"{len(chinese)} Chinese pages; title fonts: "
+          f"{sorted({f for n in chinese for f in site_results[n]['fonts']})}")
+
+
+def test_both_editions_show_the_same_numbers(site_results: dict[str, dict]) -> None:
+    """Glued values, equation numbers and figure numbers come from the same notebooks."""
+    bad = {}
+    for name in [n for n in site_results if n.startswith("book/")]:
+        en, zh = site_results[name], site_results["zh_CN/" + name]
+        for what in ("pasted", "eqnos", "fignos"):
+            a, b = en[what], zh[what]
+            if what == "pasted":
+                a, b = sorted(a), sorted(b)  # a translation may reorder clauses
+            if a != b:
+                bad[f"{name} {what}"] = {"en": a, "zh": b}
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+    total = sum(len(site_results[n]["pasted"]) for n in site_results if n.startswith("book/"))
+    print(f"{total} glued values, identical in both editions")
+    assert total > 200
+
+
+def test_search_finds_words_in_both_editions(site_results: dict[str, dict]) -> None:
+    for lang, _, word in SEARCHES:
+        hits = site_results["search"][lang]
+        assert hits, f"the {lang} search found nothing for {word!r}"
+        assert any("02_hidden_state" in h for h in hits), (word, hits)
+        print(f"{lang}: {word!r} -> {len(hits)} pages")
 
 
 def test_the_checker_sees_raw_tex_and_third_party_requests() -> None:

@@ -6,6 +6,12 @@
 - Adds ``static/book_site.css``: on narrow screens display math, code and outputs scroll
   inside their block instead of being cut off.
 - Unhooks sphinx-thebe (live code is not used; it would name a third-party script).
+- Two editions, English and Chinese (``language: zh_CN``, built from the catalogues in
+  ``book/locale``; README.md). Every page gets a link to the same page in the other edition
+  (the Chinese site lives in ``zh_CN/`` beside the English one) and ``hreflang`` alternates.
+  Translated paragraphs keep their glued values: a ``{glue:text}`` role in a translation is
+  resolved from the page's own notebook, as in the English text. The Chinese site's search
+  segments words with jieba, taught the glossary's terms (``book/glossary.md``).
 - The repository's public URL is one setting, the environment variable
   ``BOOK_REPOSITORY_URL`` (the GitHub workflow sets it from the repository it runs in;
   ``BOOK_REPOSITORY_BRANCH`` defaults to ``main``). With it, every page gets the
@@ -16,15 +22,118 @@
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.fileutil import copy_asset
 
 VENDOR = Path(__file__).resolve().parent.parent / "_vendor" / "mathjax"
 STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GLOSSARY = Path(__file__).resolve().parent.parent / "glossary.md"
+ZH_DIR = "zh_CN"  # the Chinese site's folder inside the English one
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def glossary_pairs(path: Path = GLOSSARY) -> list[tuple[str, str]]:
+    """The glossary page's table as (English, Chinese) rows, in the page's order."""
+    rows: list[tuple[str, str]] = []
+    in_table = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2:
+            in_table = False
+        elif set(cells[0]) <= set("-: "):
+            in_table = True  # the row under the header
+        elif in_table and _HAN.search(cells[1]):
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+def is_chinese(language: str | None) -> bool:
+    return (language or "").lower().replace("-", "_").startswith("zh")
+
+
+def other_edition(pagename: str, chinese: bool) -> str:
+    """Relative URL, from page `pagename` of one edition, of the same page in the other."""
+    up = "../" * pagename.count("/")
+    return f"{up}../{pagename}.html" if chinese else f"{up}{ZH_DIR}/{pagename}.html"
+
+
+def _language_switch(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                     doctree: Any) -> None:
+    chinese = is_chinese(app.config.language)
+    url = other_edition(pagename, chinese)
+    here = pagename.rsplit("/", 1)[-1] + ".html"
+    other, this = ("en", "zh-CN") if chinese else ("zh-CN", "en")
+    context["book_language_switch"] = {
+        "url": url,
+        "label": "English" if chinese else "中文",
+        "lang": "en" if chinese else "zh-CN",
+        "title": "Read this page in English" if chinese else "阅读本页的中文版",
+    }
+    alternates = (f'<link rel="alternate" hreflang="{other}" href="{url}">\n'
+                  f'<link rel="alternate" hreflang="{this}" href="{here}">\n')
+    context["metatags"] = context.get("metatags", "") + alternates
+
+
+def _edition_settings(app: Sphinx, config: Config) -> None:
+    options = dict(config.html_theme_options or {})
+    end = options.get("article_header_end") or ["article-header-buttons.html"]
+    if isinstance(end, str):
+        end = [e.strip() for e in end.split(",") if e.strip()]
+    options["article_header_end"] = ["language-switch.html", *end]
+    config.html_theme_options = options
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    if is_chinese(config.language):
+        # jieba (sphinx.search.zh) splits Chinese text into words; the glossary's terms are
+        # added to its dictionary so that 隐状态 or 时间步 is one search word.
+        terms = Path(app.doctreedir) / "jieba-glossary.txt"
+        terms.parent.mkdir(parents=True, exist_ok=True)
+        terms.write_text("".join(f"{zh} 20000 n\n" for _, zh in glossary_pairs()), encoding="utf-8")
+        config.html_search_options = {**(config.html_search_options or {}), "dict": str(terms)}
+
+
+_GLUE_ROLE = re.compile(r"\{glue:(text|any)?\}`(?![^`]*::)([^`]+)`")
+
+
+def glue_from_notebook(source: str, notebook: str) -> str:
+    """``{glue:text}`key:fmt``` -> ``{glue:text}`<notebook>::key:fmt```: the same value, looked
+    up in the named notebook's stored outputs rather than in the paragraph being parsed."""
+
+    def rewrite(m: re.Match[str]) -> str:
+        kind, content = m.group(1) or "", m.group(2)
+        if kind == "text" and ":" not in content:
+            content += ":s"  # the role's default format, written out (`a::b` would read b as one)
+        return f"{{glue:{kind}}}`{notebook}::{content}`"
+
+    return _GLUE_ROLE.sub(rewrite, source)
+
+
+def _translated_glue() -> None:
+    """A translated paragraph is parsed on its own, without its notebook's glue data, so a
+    ``{glue:text}`key``` in it would find nothing: name the page's own notebook instead."""
+    from sphinx.transforms import i18n
+
+    if getattr(i18n.publish_msgstr, "_book_site", False):
+        return
+    original = i18n.publish_msgstr
+
+    def publish_msgstr(app: Sphinx, source: str, source_path: str, source_line: int,
+                       config: Config, settings: Any) -> Any:
+        if "{glue" in source and source_path.endswith(".ipynb"):
+            source = glue_from_notebook(source, Path(source_path).name)
+        return original(app, source, source_path, source_line, config, settings)
+
+    publish_msgstr._book_site = True  # type: ignore[attr-defined]
+    i18n.publish_msgstr = publish_msgstr
 
 
 def _repository_settings(app: Sphinx, config: Config) -> None:
@@ -48,6 +157,46 @@ def _repository_settings(app: Sphinx, config: Config) -> None:
     config.html_context = {"default_mode": "auto", **(config.html_context or {})}
 
 
+class ExerciseTitlesAreMessages(SphinxTransform):
+    """sphinx-exercise builds an exercise's title (``{exercise} Which network can learn it?``)
+    without a source, so gettext would neither extract nor translate it. Give it its
+    directive's place; this runs just before translation (sphinx.transforms.i18n.Locale, 20)."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs: Any) -> None:
+        try:
+            from sphinx_exercise.nodes import exercise_subtitle
+        except ImportError:  # pragma: no cover - the book always has sphinx-exercise
+            return
+        for node in self.document.findall(exercise_subtitle):
+            if node.source:
+                continue
+            holder = next((a for a in node.traverse(include_self=False, ascend=True, descend=False)
+                           if getattr(a, "source", None)), None)
+            node.source = holder.source if holder is not None else self.document["source"]
+            node.line = holder.line if holder is not None else 1
+            node.rawsource = node.astext()
+
+
+class ExerciseTitlesForGettext(SphinxPostTransform):
+    """sphinx-exercise's post-transform (priority 20) folds the title into a new node without
+    a source, after translation but before the gettext builder reads the page: leave the
+    gettext builder a copy of each title to extract."""
+
+    default_priority = 19
+    builders = ("gettext",)
+
+    def run(self, **kwargs: Any) -> None:
+        from sphinx_exercise.nodes import exercise_subtitle
+
+        for node in list(self.document.findall(exercise_subtitle)):
+            copy = nodes.paragraph(node.rawsource or node.astext(), node.astext())
+            copy.source, copy.line = node.source, node.line
+            copy.uid = getattr(node, "uid", "") or uuid.uuid4().hex  # the builder skips a node without one
+            node.parent.parent.append(copy)
+
+
 def _drop_thebe(app: Sphinx) -> None:
     """Jupyter Book always loads sphinx-thebe; the book does not use live code, and its
     script (declared twice, a console error) names a third-party URL. Unhook it."""
@@ -69,8 +218,13 @@ def _add_static(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _drop_thebe(app)
+    _translated_glue()
     app.connect("config-inited", _repository_settings)
+    app.connect("config-inited", _edition_settings)
+    app.connect("html-page-context", _language_switch)
     app.connect("build-finished", _copy_mathjax)
     app.connect("builder-inited", _add_static)
     app.add_css_file("book_site.css")
+    app.add_transform(ExerciseTitlesAreMessages)
+    app.add_post_transform(ExerciseTitlesForGettext)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
