@@ -37,6 +37,7 @@ from sphinx.util.fileutil import copy_asset
 VENDOR = Path(__file__).resolve().parent.parent / "_vendor" / "mathjax"
 STATIC = Path(__file__).resolve().parent / "static"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+LOCALES = Path(__file__).resolve().parent / "locale"  # fallbacks for extensions' own messages
 GLOSSARY = Path(__file__).resolve().parent.parent / "glossary.md"
 ZH_DIR = "zh_CN"  # the Chinese site's folder inside the English one
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -92,6 +93,8 @@ def _edition_settings(app: Sphinx, config: Config) -> None:
     options["article_header_end"] = ["language-switch.html", *end]
     config.html_theme_options = options
     config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    if not config.html_favicon:  # a page without one makes browsers ask for /favicon.ico
+        config.html_favicon = str(STATIC / "favicon.svg")
     if is_chinese(config.language):
         # jieba (sphinx.search.zh) splits Chinese text into words; the glossary's terms are
         # added to its dictionary so that 隐状态 or 时间步 is one search word.
@@ -179,6 +182,32 @@ class ExerciseTitlesAreMessages(SphinxTransform):
             node.rawsource = node.astext()
 
 
+class TocCaptionsTranslated(SphinxTransform):
+    """sphinx-external-toc inserts the root page's toctrees (priority 100), after the page was
+    translated (20): translate their captions (the parts of ``_toc.yml``) from the root page's
+    catalogue, where the gettext builder puts them."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs: Any) -> None:
+        if not self.config.language or self.config.language == "en":
+            return
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        tocs = [t for t in self.document.findall(addnodes.toctree) if t.get("caption")]
+        if not tocs:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalog, found = init_locale(dirs, self.config.language, domain)
+        if not found:
+            return
+        for toc in tocs:
+            toc["caption"] = toc["rawcaption"] = catalog.gettext(toc["caption"])
+
+
 class ExerciseTitlesForGettext(SphinxPostTransform):
     """sphinx-exercise's post-transform (priority 20) folds the title into a new node without
     a source, after translation but before the gettext builder reads the page: leave the
@@ -195,6 +224,40 @@ class ExerciseTitlesForGettext(SphinxPostTransform):
             copy.source, copy.line = node.source, node.line
             copy.uid = getattr(node, "uid", "") or uuid.uuid4().hex  # the builder skips a node without one
             node.parent.parent.append(copy)
+
+
+class ExerciseTitlesFullWidth(SphinxPostTransform):
+    """In a Chinese page an exercise's title reads 练习 2.1（标题）: sphinx-exercise joins number
+    and title with ASCII parentheses (its post-transform, priority 20)."""
+
+    default_priority = 25
+
+    def run(self, **kwargs: Any) -> None:
+        if not is_chinese(self.config.language):
+            return
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+
+        for node in self.document.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+            title = node.children[0] if node.children else None
+            if not isinstance(title, nodes.title):
+                continue
+            for text in list(title.findall(nodes.Text)):
+                if str(text) in (" (", ")"):
+                    text.parent.replace(text, nodes.Text("（" if str(text) == " (" else "）"))
+
+
+def _extension_catalogues(app: Sphinx) -> None:
+    """Compile and register the fallback catalogues in ``_ext/locale`` (sphinx-exercise's)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALES.glob("*/LC_MESSAGES/*.po"):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with po.with_suffix(".mo").open("wb") as f:
+            write_mo(f, catalog)
+    for domain in {po.stem for po in LOCALES.glob("*/LC_MESSAGES/*.po")}:
+        app.add_message_catalog(domain, str(LOCALES))
 
 
 def _drop_thebe(app: Sphinx) -> None:
@@ -226,5 +289,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_static)
     app.add_css_file("book_site.css")
     app.add_transform(ExerciseTitlesAreMessages)
+    app.add_transform(TocCaptionsTranslated)
     app.add_post_transform(ExerciseTitlesForGettext)
+    app.add_post_transform(ExerciseTitlesFullWidth)
+    _extension_catalogues(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
