@@ -151,6 +151,8 @@ def check_message(msgid: str, msgstr: str, terms: list[Term], *, keep_english: b
         problems.append(f"half-width punctuation next to Chinese text: {bad}")
     if re.search(f"[{HAN}] +[{HAN}]", str_rest):
         problems.append("space between two Chinese characters")
+    if re.search(r"[式图表]\s*\{(eq|numref)\}", msgstr):
+        problems.append("式/图/表 before {eq} or {numref}: the reference already reads 式 (n) or 图 n")
     if str_rest.count("（") != str_rest.count("）"):
         problems.append("unbalanced full-width parentheses")
     english = id_rest
@@ -202,7 +204,8 @@ def check_catalogue(name: str, po: Catalog, expected: Iterable[str] | None,
 def extract() -> None:
     subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "custom",
-         "--custom-builder", "gettext", "--path-output", str(ROOT / "_build" / "i18n"), "-q"],
+         "--custom-builder", "gettext", "--path-output", str(ROOT / "_build" / "i18n"), "-q",
+         "--all"],  # a fresh read: doctrees kept from an older build may lack messages
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     built = ROOT / "_build" / "i18n" / "_build" / "gettext"
     if POT_DIR.exists():

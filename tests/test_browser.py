@@ -135,6 +135,7 @@ CHECK_JS = r"""
     titleHan: titleHan.length,
     navCaptions: [...document.querySelectorAll('nav.bd-docs-nav p.caption')].map(e => e.textContent.trim()),
     admonitions: [...document.querySelectorAll('main p.admonition-title')].map(e => e.textContent.trim()),
+    alts: imgs.map(i => i.alt || ''),
     tofu: tofu,
     titleFont: titleFont,
     hanChars: (text.match(/[\u3400-\u9fff]/g) || []).length,
@@ -428,6 +429,12 @@ def test_chinese_pages_read_as_chinese(site_results: dict[str, dict]) -> None:
                         if not re.search("[\u3400-\u9fff]", t)]
         if untranslated:
             issues.append(f"part captions or exercise titles not in Chinese: {untranslated[:4]}")
+        if len(info["alts"]) != len(english["alts"]):
+            issues.append(f"{len(info['alts'])} images, the English page has {len(english['alts'])}")
+        else:
+            same = [zh for en, zh in zip(english["alts"], info["alts"], strict=True) if en and en == zh]
+            if same:
+                issues.append(f"alt texts not translated: {same[:2]}")
         if len(info["admonitions"]) != len(english["admonitions"]):
             issues.append(f"{len(info['admonitions'])} admonitions, the English page has "
                           f"{len(english['admonitions'])}")

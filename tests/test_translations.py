@@ -67,6 +67,7 @@ def test_a_faithful_translation_passes() -> None:
     (GOOD.replace("参见", "参\n见"), "line break"),
     (GOOD.replace("参见", "参 见"), "space between two Chinese characters"),
     (ENGLISH, "msgstr is the English text"),
+    (GOOD.replace("遵循 {eq}", "遵循式 {eq}"), "the reference already reads"),
 ])
 def test_the_checker_catches(broken: str, expected: str) -> None:
     found = catalogues.check_message(ENGLISH, broken, TERMS)

@@ -246,6 +246,26 @@ class ExerciseTitlesFullWidth(SphinxPostTransform):
                     text.parent.replace(text, nodes.Text("（" if str(text) == " (" else "）"))
 
 
+class AltTextForGettext(SphinxPostTransform):
+    """A figure's alt text is translated with the page (Sphinx translates an image's ``alt``),
+    but myst-nb drops a notebook's images from the gettext builder's copy of the page
+    (SelectMimeType, priority 4, keeps text/plain there): extract the alt texts before that."""
+
+    default_priority = 3
+    builders = ("gettext",)
+
+    def run(self, **kwargs: Any) -> None:
+        for image in list(self.document.findall(nodes.image)):
+            alt = image.get("alt")
+            if not alt:
+                continue
+            copy = nodes.paragraph(alt, alt)
+            copy.source = image.source or self.document["source"]
+            copy.line = image.line or 1
+            copy.uid = uuid.uuid4().hex
+            self.document.append(copy)
+
+
 def _extension_catalogues(app: Sphinx) -> None:
     """Compile and register the fallback catalogues in ``_ext/locale`` (sphinx-exercise's)."""
     from babel.messages.mofile import write_mo
@@ -292,5 +312,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(TocCaptionsTranslated)
     app.add_post_transform(ExerciseTitlesForGettext)
     app.add_post_transform(ExerciseTitlesFullWidth)
+    app.add_post_transform(AltTextForGettext)
     _extension_catalogues(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
