@@ -90,6 +90,15 @@ CHECK_JS = r"""
        .forEach(e => e.replaceWith('X'));
   const spacedHan = [...prose.querySelectorAll('p, li, figcaption, dt, dd, td, th, h1, h2, h3, h4')]
        .flatMap(e => e.textContent.match(/[\u3400-\u9fff][ \t\n]+[\u3400-\u9fff]/g) || []);
+  // prose elements with English words and no Han character (on a Chinese page: untranslated)
+  const words = body.cloneNode(true);
+  words.querySelectorAll('.cell_output, .highlight, pre, script, style, .math, mjx-container')
+       .forEach(e => e.remove());
+  words.querySelectorAll('dl.py, .citation-list, .citation, nav').forEach(e => e.remove());  // references stay as cited
+  words.querySelectorAll('code, .pasted-text, a').forEach(e => e.replaceWith('X'));
+  const englishOnly = [...words.querySelectorAll('p, li, h1, h2, h3, h4, figcaption, td, th, dt')]
+       .map(e => e.textContent.replace(/\s+/g, ' ').trim())
+       .filter(t => !/[\u3400-\u9fff]/.test(t) && (t.match(/[A-Za-z]{3,}/g) || []).length >= 3);
   const sw = document.querySelector('a.book-language-switch');
   let switchStatus = null;
   if (sw) {
@@ -140,6 +149,7 @@ CHECK_JS = r"""
     titleFont: titleFont,
     hanChars: (text.match(/[\u3400-\u9fff]/g) || []).length,
     spacedHan: spacedHan.slice(0, 5),
+    englishOnly: englishOnly.slice(0, 5),
     switchHref: sw ? sw.getAttribute('href') : null,
     switchStatus: switchStatus,
     pasted: [...document.querySelectorAll('main .pasted-text')].map(e => e.textContent.trim()),
@@ -422,6 +432,10 @@ def test_chinese_pages_read_as_chinese(site_results: dict[str, dict]) -> None:
         issues = []
         if info["hanChars"] < 10:  # the bibliography is mostly its English references
             issues.append(f"only {info['hanChars']} Han characters: the page is not translated")
+        # the API page's entries are the docstrings, in English in both editions; the
+        # glossary's first column is English by design
+        if info["englishOnly"] and not name.endswith(("api.html", "glossary.html")):
+            issues.append(f"untranslated paragraphs: {info['englishOnly']}")
         if info["spacedHan"]:
             issues.append(f"space between Han characters: {info['spacedHan']}")
         english = site_results[name.removeprefix("zh_CN/")]
@@ -445,6 +459,8 @@ def test_chinese_pages_read_as_chinese(site_results: dict[str, dict]) -> None:
         if issues:
             bad[name] = issues
     assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+    # the probe for untranslated paragraphs does see English prose: on every English chapter
+    assert all(site_results[n]["englishOnly"] for n in english if "/0" in n or "/1" in n)
     print(f"{len(chinese)} Chinese pages, Han characters drawn; CJK fonts installed: {sorted(fonts)}")
 
 
