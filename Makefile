@@ -27,9 +27,10 @@ $(STAMP): pyproject.toml requirements-dev.txt requirements-run.txt requirements-
 ## book build, browser test)
 test: lint unit slow book browser
 
-## make lint: ruff (lint, import order) on the package and the tests, mypy --strict on the package
+## make lint: ruff (lint, import order) on the package, the tests and the book tooling (.ci,
+## book/_ext), mypy --strict on the package
 lint: $(STAMP)
-	$(BIN)/ruff check rnn_companion tests
+	$(BIN)/ruff check rnn_companion tests .ci book/_ext
 	$(BIN)/mypy
 
 ## make unit: the fast tier (tests not marked slow), under a minute on 2 cores

@@ -181,8 +181,8 @@ def check_catalogue(name: str, po: Catalog, expected: Iterable[str] | None,
     if po.charset.lower() != "utf-8":
         yield Problem(name, "", f"catalogue charset is {po.charset}, expected UTF-8")
     if po.obsolete:
-        yield Problem(name, next(iter(po.obsolete)), f"{len(po.obsolete)} obsolete (#~) entries")
-    have = {m.id: m for m in po if m.id}
+        yield Problem(name, str(next(iter(po.obsolete))), f"{len(po.obsolete)} obsolete (#~) entries")
+    have = {str(m.id): m for m in po if m.id}
     if expected is not None:
         want = list(expected)
         for msgid in want:

@@ -27,9 +27,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from docutils import nodes
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.fileutil import copy_asset
@@ -285,8 +285,8 @@ def _drop_thebe(app: Sphinx) -> None:
     script (declared twice, a console error) names a third-party URL. Unhook it."""
     for event, listeners in app.events.listeners.items():
         app.events.listeners[event] = [
-            l for l in listeners
-            if getattr(l.handler, "__name__", "") not in ("init_thebe_core", "update_thebe_context")
+            listener for listener in listeners
+            if getattr(listener.handler, "__name__", "") not in ("init_thebe_core", "update_thebe_context")
         ]
 
 
