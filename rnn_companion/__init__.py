@@ -84,50 +84,16 @@ _SUBMODULES = (
     "training",
 )
 
-__all__ = [
-    "ElmanRNN",
-    "JordanRNN",
-    "MinGRU",
-    "available_devices",
-    "rnn_param_count",
-    "source_to_torch",
-    "torch_to_source",
-    "analysis",
-    "bench",
-    "char_rnn",
-    "charlm",
-    "cli",
-    "datasets",
-    "devices",
-    "elman",
-    "elman1990",
-    "elman_ops",
-    "fast_numpy",
-    "fused",
-    "gated",
-    "grammar",
-    "jordan",
-    "jordan1986",
-    "memory",
-    "mingru",
-    "motif",
-    "ngram",
-    "params",
-    "plotting",
-    "reference",
-    "scan",
-    "srn",
-    "stored",
-    "training",
-    "__version__",
-]
+__all__ = [*_EXPORTS, *_SUBMODULES, "__version__"]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .devices import available_devices
-    from .elman import ElmanRNN
-    from .jordan import JordanRNN
-    from .mingru import MinGRU
-    from .params import rnn_param_count, source_to_torch, torch_to_source
+if TYPE_CHECKING:  # pragma: no cover  (``X as X``: an explicit re-export, __all__ is built above)
+    from .devices import available_devices as available_devices
+    from .elman import ElmanRNN as ElmanRNN
+    from .jordan import JordanRNN as JordanRNN
+    from .mingru import MinGRU as MinGRU
+    from .params import rnn_param_count as rnn_param_count
+    from .params import source_to_torch as source_to_torch
+    from .params import torch_to_source as torch_to_source
 
 
 def __getattr__(name: str) -> object:

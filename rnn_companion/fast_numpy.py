@@ -17,9 +17,8 @@ from typing import Literal, overload
 import numpy as np
 
 from ._typing import Array
-from .params import ArrayLike, check_rnn_params
-from .reference._common import RNN_NONLINEARITIES, as_time_major, check_nonlinearity, float_dtype
-from .reference.torch_notation import RNNCache, grad_arg, initial_state
+from .params import ArrayLike
+from .reference.torch_notation import RNNCache, backward_result, caller_layout, grad_arg, prepare_forward
 
 __all__ = ["rnn_forward", "rnn_backward"]
 
@@ -109,19 +108,9 @@ def rnn_forward(
     return_cache: bool = False,
 ) -> tuple[Array, Array] | tuple[Array, Array, RNNCache]:
     """:func:`rnn_companion.reference.rnn_forward`, arranged for speed (same arguments and results)."""
-    check_nonlinearity(nonlinearity, RNN_NONLINEARITIES)
-    xt, unbatched = as_time_major(x, batch_first)
-    L, N, input_size = xt.shape
-    if L == 0:
-        raise ValueError("RNN: Expected a sequence of length at least 1, got length 0")
-    D = 2 if bidirectional else 1
-    arrays, expected_size, H = check_rnn_params(params, num_layers, bias, D)
-    if input_size != expected_size:
-        raise ValueError(f"input.size(-1) must be equal to input_size. Expected {expected_size}, got {input_size}")
-    dtype = float_dtype(xt, *arrays.values())
-    P = {name: a.astype(dtype, copy=False) for name, a in arrays.items()}
-    h0_ = initial_state(h0, (D * num_layers, N, H), unbatched, dtype)
-    inp = np.ascontiguousarray(xt, dtype=dtype)  # (L, N, F)
+    inp, h0_, P, dtype, D, H, unbatched = prepare_forward(
+        x, params, h0, num_layers, nonlinearity, bias, batch_first, bidirectional, copy=False)
+    L, N = inp.shape[:2]  # inp: (L, N, F)
     inputs, outputs = [], []
     h_n = np.empty((D * num_layers, N, H), dtype=dtype)
     for k in range(num_layers):
@@ -137,7 +126,7 @@ def rnn_forward(
         inputs.append(inp)
         outputs.append(outs)
         inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)  # (L, N, D*H)
-    output = inp[:, 0] if unbatched else (np.ascontiguousarray(inp.transpose(1, 0, 2)) if batch_first else inp)
+    output = caller_layout(inp, unbatched, batch_first)
     h_n_out = h_n[:, 0] if unbatched else h_n
     if not return_cache:
         return output, h_n_out
@@ -179,10 +168,4 @@ def rnn_backward(
             if k > 0 or need_input_grad:
                 dinp = dz2 @ w_ih if dinp is None else dinp + dz2 @ w_ih  # (L*N, F)
         gout = dinp.reshape(L, N, F) if dinp is not None else None
-    dx = gout
-    if dx is not None:
-        dx = dx[:, 0] if c.unbatched else (np.ascontiguousarray(dx.transpose(1, 0, 2)) if c.batch_first else dx)
-    out: dict[str, Array | None] = {name: grads[name] for name in c.params}
-    out["input"] = dx
-    out["h0"] = dh0[:, 0] if c.unbatched else dh0
-    return out
+    return backward_result(grads, gout, dh0, c)

@@ -51,18 +51,16 @@ __all__ = [
     "maybe_fused_forward",
     "triton_available",
     "unsupported_reason",
-    "fused_layer_forward",
-    "fused_layer_backward",
-    "FusedElmanLayer",
-    "fused_layer",
-    "rnn_forward",
-    "GraphedRNN",
+    *_LAZY,
 ]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .cuda_graph import GraphedRNN
-    from .layer import FusedElmanLayer, fused_layer, rnn_forward
-    from .triton_elman import fused_layer_backward, fused_layer_forward
+if TYPE_CHECKING:  # pragma: no cover  (``X as X``: explicit re-exports of the lazy names)
+    from .cuda_graph import GraphedRNN as GraphedRNN
+    from .layer import FusedElmanLayer as FusedElmanLayer
+    from .layer import fused_layer as fused_layer
+    from .layer import rnn_forward as rnn_forward
+    from .triton_elman import fused_layer_backward as fused_layer_backward
+    from .triton_elman import fused_layer_forward as fused_layer_forward
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -54,6 +54,59 @@ def initial_state(
     if a.shape != expected:
         raise ValueError(f"Expected hidden size {expected}, got {a.shape}")
     return (a[:, None, :] if unbatched else a).astype(dtype)
+
+
+class ForwardInputs(NamedTuple):
+    """:func:`rnn_forward`'s arguments, checked and in one floating dtype (time-major)."""
+
+    inp: Array  #: the first layer's input ``(L, N, F)``
+    h0: Array  #: ``(D * num_layers, N, H)``
+    params: dict[str, Array]
+    dtype: np.dtype[np.floating]
+    num_directions: int
+    hidden_size: int
+    unbatched: bool
+
+
+def prepare_forward(
+    x: ArrayLike, params: Mapping[str, ArrayLike], h0: ArrayLike | None, num_layers: int, nonlinearity: str,
+    bias: bool, batch_first: bool, bidirectional: bool, *, copy: bool = True,
+) -> ForwardInputs:
+    """Check the arguments of :func:`rnn_forward` as ``torch.nn.RNN`` does and bring them to one
+    dtype. With ``copy=False`` arrays already in that dtype (and C order) are used as they are."""
+    check_nonlinearity(nonlinearity, RNN_NONLINEARITIES)
+    if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    xt, unbatched = as_time_major(x, batch_first)
+    L, N, input_size = xt.shape
+    if L == 0:
+        raise ValueError("RNN: Expected a sequence of length at least 1, got length 0")
+    D = 2 if bidirectional else 1
+    arrays, expected_size, H = check_rnn_params(params, num_layers, bias, D)
+    if input_size != expected_size:
+        raise ValueError(f"input.size(-1) must be equal to input_size. Expected {expected_size}, got {input_size}")
+    dtype = float_dtype(xt, *arrays.values())
+    P = {name: a.astype(dtype, copy=copy) for name, a in arrays.items()}
+    h0_ = initial_state(h0, (D * num_layers, N, H), unbatched, dtype)
+    inp = np.array(xt, dtype=dtype, order="C") if copy else np.ascontiguousarray(xt, dtype=dtype)
+    return ForwardInputs(inp, h0_, P, dtype, D, H, unbatched)
+
+
+def caller_layout(a: Array, unbatched: bool, batch_first: bool) -> Array:
+    """A time-major ``(L, N, F)`` result in the layout of the caller's input."""
+    if unbatched:
+        return a[:, 0]
+    return np.ascontiguousarray(a.transpose(1, 0, 2)) if batch_first else a
+
+
+def backward_result(grads: dict[str, Array | None], dx: Array | None, dh0: Array, c: RNNCache
+                    ) -> dict[str, Array | None]:
+    """:func:`rnn_backward`'s result: the parameters' gradients in torch's order, then the
+    input's (``None`` if not computed) and the initial state's, in the caller's layout."""
+    out: dict[str, Array | None] = {name: grads[name] for name in c.params}
+    out["input"] = None if dx is None else caller_layout(dx, c.unbatched, c.batch_first)
+    out["h0"] = dh0[:, 0] if c.unbatched else dh0
+    return out
 
 
 @overload
@@ -118,21 +171,9 @@ def rnn_forward(
     TypeError
         If ``params`` is not a mapping or an input is not numeric.
     """
-    check_nonlinearity(nonlinearity, RNN_NONLINEARITIES)
-    if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
-        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-    xt, unbatched = as_time_major(x, batch_first)
-    L, N, input_size = xt.shape
-    if L == 0:
-        raise ValueError("RNN: Expected a sequence of length at least 1, got length 0")
-    D = 2 if bidirectional else 1
-    arrays, expected_size, H = check_rnn_params(params, num_layers, bias, D)
-    if input_size != expected_size:
-        raise ValueError(f"input.size(-1) must be equal to input_size. Expected {expected_size}, got {input_size}")
-    dtype = float_dtype(xt, *arrays.values())
-    P = {name: a.astype(dtype) for name, a in arrays.items()}
-    h0_ = initial_state(h0, (D * num_layers, N, H), unbatched, dtype)
-    inp = xt.astype(dtype)  # (L, N, F)
+    inp, h0_, P, dtype, D, H, unbatched = prepare_forward(
+        x, params, h0, num_layers, nonlinearity, bias, batch_first, bidirectional)
+    L, N = inp.shape[:2]  # inp: (L, N, F)
     inputs, outputs = [], []
     h_n = np.empty((D * num_layers, N, H), dtype=dtype)
     for k in range(num_layers):
@@ -151,7 +192,7 @@ def rnn_forward(
         inputs.append(inp)
         outputs.append(outs)
         inp = np.concatenate(outs, axis=2)  # (L, N, D*H): the next layer's input
-    output = inp[:, 0] if unbatched else (inp.transpose(1, 0, 2).copy() if batch_first else inp)
+    output = caller_layout(inp, unbatched, batch_first)
     h_n_out = h_n[:, 0] if unbatched else h_n
     if not return_cache:
         return output, h_n_out
@@ -219,10 +260,4 @@ def rnn_backward(
             if c.bias:
                 grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db, db.copy()
         gout = dinp
-    dx: Array | None = None
-    if need_input_grad:
-        dx = gout[:, 0] if c.unbatched else (gout.transpose(1, 0, 2).copy() if c.batch_first else gout)
-    out_grads: dict[str, Array | None] = {name: grads[name] for name in c.params}  # torch's order
-    out_grads["input"] = dx
-    out_grads["h0"] = dh0[:, 0] if c.unbatched else dh0
-    return out_grads
+    return backward_result(grads, gout if need_input_grad else None, dh0, c)
