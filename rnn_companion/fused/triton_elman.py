@@ -258,6 +258,26 @@ def _check(name: str, t: Tensor, shape: tuple[int, ...], like: Tensor) -> None:
         )
 
 
+def _launch(kernel: triton.JITFunction, args: tuple[Tensor, Tensor, Tensor], relu: bool) -> Tensor:
+    """Run a forward or backward kernel on ``args`` (a (T, B, H) sequence, then (B, H) or
+    (T, B, H), then ``w_hh`` (H, H)): one program per block of batch rows, all steps inside it.
+    Returns the kernel's (T, B, H) result, shaped like ``args[0]``."""
+    seq = args[0]
+    steps, batch, hidden = seq.shape
+    config = launch_config(batch, hidden, seq.dtype, shared_budget(seq.device))
+    ready = [a.contiguous() for a in args]
+    result = torch.empty_like(ready[0])
+    if result.numel() == 0:
+        return result
+    with _device_guard(seq):
+        kernel[(triton.cdiv(batch, config.block_b),)](
+            *ready, result, steps, batch, hidden,
+            BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(seq.dtype),
+            UPCAST=_upcast(seq.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
+        )
+    return result
+
+
 def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Tensor:
     """All states ``(T, B, H)`` of one layer and direction, in one kernel launch.
 
@@ -266,23 +286,12 @@ def fused_layer_forward(xw: Tensor, h0: Tensor, w_hh: Tensor, relu: bool) -> Ten
     """
     if xw.dim() != 3:
         raise ValueError(f"xw must be (T, B, H), got {xw.dim()} dimensions")
-    steps, batch, hidden = xw.shape
+    _, batch, hidden = xw.shape
     _check("h0", h0, (batch, hidden), xw)
     _check("w_hh", w_hh, (hidden, hidden), xw)
     _check_size(xw)
-    config = launch_config(batch, hidden, xw.dtype, shared_budget(xw.device))
-    xw, h0, w_hh = xw.contiguous(), h0.contiguous(), w_hh.contiguous()
-    out = torch.empty_like(xw)  # (T, B, H)
-    if out.numel() == 0:
-        return out
     forward, _ = _kernels(_interpreting())
-    with _device_guard(xw):
-        forward[(triton.cdiv(batch, config.block_b),)](
-            xw, h0, w_hh, out, steps, batch, hidden,
-            BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(xw.dtype),
-            UPCAST=_upcast(xw.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
-        )
-    return out
+    return _launch(forward, (xw, h0, w_hh), relu)  # out (T, B, H)
 
 
 def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) -> Tensor:
@@ -293,20 +302,9 @@ def fused_layer_backward(grad: Tensor, out: Tensor, w_hh: Tensor, relu: bool) ->
     """
     if out.dim() != 3:
         raise ValueError(f"out must be (T, B, H), got {out.dim()} dimensions")
-    steps, batch, hidden = out.shape
+    _, batch, hidden = out.shape
     _check("grad", grad, tuple(out.shape), out)
     _check("w_hh", w_hh, (hidden, hidden), out)
     _check_size(out)
-    config = launch_config(batch, hidden, out.dtype, shared_budget(out.device))
-    grad, out, w_hh = grad.contiguous(), out.contiguous(), w_hh.contiguous()
-    dz = torch.empty_like(out)
-    if dz.numel() == 0:
-        return dz
     _, backward = _kernels(_interpreting())
-    with _device_guard(out):
-        backward[(triton.cdiv(batch, config.block_b),)](
-            grad, out, w_hh, dz, steps, batch, hidden,
-            BLOCK_B=config.block_b, BLOCK_H=config.block_h, RELU=relu, PRECISION=input_precision(out.dtype),
-            UPCAST=_upcast(out.dtype, config.use_dot), USE_DOT=config.use_dot, num_warps=config.num_warps,
-        )
-    return dz
+    return _launch(backward, (grad, out, w_hh), relu)  # dz (T, B, H)

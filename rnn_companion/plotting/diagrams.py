@@ -26,7 +26,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .._typing import FloatArray
 from ..params import ArrayLike
-from .style import COLORS, figure_and_axes, figure_of, new_axes
+from .style import COLORS, check_int, figure_and_axes, figure_of, new_axes
 
 __all__ = ["draw_jordan", "draw_elman", "draw_unrolled", "plot_hidden_states"]
 
@@ -252,8 +252,7 @@ def draw_unrolled(steps: int = 4, ax: Axes | None = None, *, output: bool = True
     ValueError
         If ``steps`` is not an integer from 1 to 8.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 8:
-        raise ValueError(f"steps must be an integer from 1 to 8, got {steps!r}")
+    steps = check_int("steps", steps, 1, 8)
     w, h = 1.15, 0.6
     dx = 2.05
     y_x, y_h, y_o = 0.0, 1.7, 3.4 if output else 1.7

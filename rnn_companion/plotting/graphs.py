@@ -20,13 +20,12 @@ returns the :class:`matplotlib.figure.Figure` it drew on.
 
 from __future__ import annotations
 
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .diagrams import _canvas, _tint
-from .style import COLORS
+from .style import COLORS, check_int
 
 __all__ = ["draw_concat_step", "draw_bptt_graph", "draw_truncated_bptt", "chunk_bounds", "draw_next_token_model",
            "FORWARD_COLOR", "BACKWARD_COLOR"]
@@ -36,12 +35,6 @@ BACKWARD_COLOR = COLORS["red"]
 _ROLE = {"input": COLORS["green"], "hidden": COLORS["blue"], "output": COLORS["orange"],
          "loss": COLORS["purple"], "weight": COLORS["grey"]}
 _LABEL, _SMALL = 13, 9
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return int(value)
 
 
 def _node(ax: Axes, x: float, y: float, label: str, role: str, *, width: float = 1.0,
@@ -120,7 +113,7 @@ def draw_concat_step(n: int = 3, d: int = 4, h: int = 5, ax: Axes | None = None)
     ValueError
         If ``n``, ``d`` or ``h`` is not an integer from 1 to 12.
     """
-    n, d, h = (_check_int(name, v, 1, 12) for name, v in (("n", n), ("d", d), ("h", h)))
+    n, d, h = (check_int(name, v, 1, 12) for name, v in (("n", n), ("d", d), ("h", h)))
     u = max(0.32, 0.7 / min(n, d, h))  # drawing units per matrix row or column; small sizes stay legible
     gap, gap_eq = 0.9, 1.7  # room for the operator signs; after the weights also for their shapes
     x0, top = 0.0, (d + h) * u  # every block hangs from the same top edge
@@ -186,7 +179,7 @@ def draw_bptt_graph(steps: int = 3, ax: Axes | None = None) -> Figure:
     ValueError
         If ``steps`` is not an integer from 1 to 6.
     """
-    steps = _check_int("steps", steps, 1, 6)
+    steps = check_int("steps", steps, 1, 6)
     dx, w, hgt = 2.6, 1.0, 0.55
     y_x, y_h, y_o, y_l = 0.0, 1.6, 3.2, 4.6
     first = 2.2
@@ -232,8 +225,8 @@ def draw_bptt_graph(steps: int = 3, ax: Axes | None = None) -> Figure:
 def chunk_bounds(T: int, k: int) -> list[tuple[int, int]]:
     """The chunks of truncated BPTT: ``[(first, last), ...]`` over steps ``1..T`` in pieces of ``k``
     (the last one shorter when ``k`` does not divide ``T``)."""
-    T = _check_int("T", T, 1, 10_000)
-    k = _check_int("k", k, 1, 10_000)
+    T = check_int("T", T, 1, 10_000)
+    k = check_int("k", k, 1, 10_000)
     return [(s, min(s + k - 1, T)) for s in range(1, T + 1, k)]
 
 
@@ -266,8 +259,8 @@ def draw_truncated_bptt(T: int = 10, k: int = 4, ax: Axes | None = None) -> Figu
     ValueError
         If ``T`` is not an integer from 2 to 24 or ``k`` not one from 1 to ``T``.
     """
-    T = _check_int("T", T, 2, 24)
-    k = _check_int("k", k, 1, T)
+    T = check_int("T", T, 2, 24)
+    k = check_int("k", k, 1, T)
     dx, w = 1.3, 0.72
     chunks = chunk_bounds(T, k)
     xmax = (T - 1) * dx + 0.9

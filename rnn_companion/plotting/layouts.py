@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .diagrams import _canvas, _tint
-from .style import COLORS
+from .style import COLORS, check_int
 
 __all__ = ["draw_stacked", "draw_bidirectional", "draw_packing", "draw_srn", "draw_jordan_units", "HasToList"]
 
@@ -45,12 +45,6 @@ class HasToList(Protocol):
     """Anything with a ``tolist()`` method, e.g. a torch tensor or a NumPy array."""
 
     def tolist(self) -> object: ...
-
-
-def _check_int(value: object, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return value
 
 
 def _box(ax: Axes, x: float, y: float, label: str, color: str, *, width: float = 1.15,
@@ -104,8 +98,8 @@ def draw_stacked(num_layers: int = 2, steps: int = 3, ax: Axes | None = None) ->
     ValueError
         If ``num_layers`` is not an integer from 1 to 4 or ``steps`` not one from 1 to 6.
     """
-    K = _check_int(num_layers, "num_layers", 1, 4)
-    T = _check_int(steps, "steps", 1, 6)
+    K = check_int("num_layers", num_layers, 1, 4)
+    T = check_int("steps", steps, 1, 6)
     w, h, dx, dy = 1.15, 0.6, 2.05, 1.7
     first = 2.0
     last = first + (T - 1) * dx
@@ -155,7 +149,7 @@ def draw_bidirectional(steps: int = 4, ax: Axes | None = None) -> Figure:
     ValueError
         If ``steps`` is not an integer from 2 to 6.
     """
-    T = _check_int(steps, "steps", 2, 6)
+    T = check_int("steps", steps, 2, 6)
     w, h, dx, shift = 1.0, 0.6, 2.3, 0.3
     y_f, y_b, y_o = 1.7, 3.2, 4.9
     last = (T - 1) * dx
@@ -317,9 +311,9 @@ def _layer(ax: Axes, name: str, x: float, y: float, n: int, symbol: str, color: 
 
 
 def _check_sizes(sizes: dict[str, int], max_units: int) -> None:
-    _check_int(max_units, "max_units", 4, 20)
+    check_int("max_units", max_units, 4, 20)
     for name, n in sizes.items():
-        _check_int(n, name, 1, 10_000)
+        check_int(name, n, 1, 10_000)
 
 
 def draw_srn(n_input: int, n_hidden: int, n_output: int, ax: Axes | None = None, *,

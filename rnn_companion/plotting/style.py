@@ -87,3 +87,10 @@ def figure_of(ax: Axes) -> Figure:
 def figure_and_axes(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
     """``(figure_of(ax), ax)``, or a new figure of ``width`` x ``height`` inches when ``ax`` is ``None``."""
     return new_axes(width, height) if ax is None else (figure_of(ax), ax)
+
+
+def check_int(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as an ``int`` if it is an integer from ``low`` to ``high`` (``bool`` is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return int(value)
