@@ -60,8 +60,10 @@ class RNNLanguageModel(nn.Module):
     num_layers, nonlinearity
         Passed to the recurrent layer.
     rnn_cls
-        The recurrent layer's class (same constructor as ``torch.nn.RNN``); default
-        :class:`~rnn_companion.elman.ElmanRNN`.
+        The recurrent layer's class, constructed as ``rnn_cls(embed_size, hidden_size)`` plus
+        ``num_layers`` and ``nonlinearity`` where they differ from 1 and ``"tanh"``, so
+        ``torch.nn.GRU``, ``torch.nn.LSTM`` and :class:`~rnn_companion.mingru.MinGRU` fit too;
+        default :class:`~rnn_companion.elman.ElmanRNN`.
     output_size
         Number of output classes (default ``vocab_size``).
 
@@ -84,7 +86,12 @@ class RNNLanguageModel(nn.Module):
         super().__init__()
         rnn_cls = rnn_cls or _default_rnn()
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = rnn_cls(embed_size, hidden_size, num_layers=num_layers, nonlinearity=nonlinearity)
+        options: dict[str, object] = {}
+        if num_layers != 1:
+            options["num_layers"] = num_layers
+        if nonlinearity != "tanh":
+            options["nonlinearity"] = nonlinearity
+        self.rnn = rnn_cls(embed_size, hidden_size, **options)
         self.output = nn.Linear(hidden_size, output_size or vocab_size)
 
     def forward(self, tokens: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:

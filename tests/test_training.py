@@ -33,6 +33,21 @@ def test_default_rnn_is_elman() -> None:
     assert isinstance(_model().rnn, ElmanRNN)
 
 
+def test_other_recurrent_layers_fit() -> None:
+    """Layers without num_layers or nonlinearity arguments (GRU, LSTM, MinGRU) plug in; the
+    options reach a layer that has them."""
+    from rnn_companion.mingru import MinGRU
+
+    x = torch.randint(5, (7, 3), generator=torch.Generator().manual_seed(0))
+    for cls in (torch.nn.GRU, torch.nn.LSTM, MinGRU):
+        logits, _ = _model(rnn_cls=cls)(x)
+        assert isinstance(_model(rnn_cls=cls).rnn, cls) and logits.shape == (7, 3, 5)
+    rnn = _model(num_layers=2, nonlinearity="relu").rnn
+    assert (rnn.num_layers, rnn.nonlinearity) == (2, "relu")
+    with pytest.raises(TypeError):
+        _model(rnn_cls=torch.nn.GRU, nonlinearity="relu")  # GRU has no such option: not dropped
+
+
 @pytest.mark.parametrize("max_norm", [0.01, 0.5, 1e6])
 def test_clip_matches_torch(max_norm: float) -> None:
     grads = []
