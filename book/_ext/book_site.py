@@ -208,6 +208,15 @@ class TocCaptionsTranslated(SphinxTransform):
             toc["caption"] = toc["rawcaption"] = catalog.gettext(toc["caption"])
 
 
+def _message(text: str, source: str | None, line: int | None) -> nodes.paragraph:
+    """A paragraph holding ``text`` that the gettext builder extracts as a message from ``source``
+    (it needs a source and skips a node without a ``uid``)."""
+    copy = nodes.paragraph(text, text)
+    copy.source, copy.line = source, line
+    copy.uid = uuid.uuid4().hex
+    return copy
+
+
 class ExerciseTitlesForGettext(SphinxPostTransform):
     """sphinx-exercise's post-transform (priority 20) folds the title into a new node without
     a source, after translation but before the gettext builder reads the page: leave the
@@ -220,10 +229,7 @@ class ExerciseTitlesForGettext(SphinxPostTransform):
         from sphinx_exercise.nodes import exercise_subtitle
 
         for node in list(self.document.findall(exercise_subtitle)):
-            copy = nodes.paragraph(node.rawsource or node.astext(), node.astext())
-            copy.source, copy.line = node.source, node.line
-            copy.uid = getattr(node, "uid", "") or uuid.uuid4().hex  # the builder skips a node without one
-            node.parent.parent.append(copy)
+            node.parent.parent.append(_message(node.rawsource or node.astext(), node.source, node.line))
 
 
 class ExerciseTitlesFullWidth(SphinxPostTransform):
@@ -259,11 +265,7 @@ class AltTextForGettext(SphinxPostTransform):
             alt = image.get("alt")
             if not alt:
                 continue
-            copy = nodes.paragraph(alt, alt)
-            copy.source = image.source or self.document["source"]
-            copy.line = image.line or 1
-            copy.uid = uuid.uuid4().hex
-            self.document.append(copy)
+            self.document.append(_message(alt, image.source or self.document["source"], image.line or 1))
 
 
 def _extension_catalogues(app: Sphinx) -> None:
